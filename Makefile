@@ -1,0 +1,28 @@
+# Two commands do all set-up from a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Use the machine's local wheel directory when it has one (the CPU torch build lives there).
+PIP_FLAGS := -q $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+
+.PHONY: demo test plan bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) torch==2.13.0
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[dev]'
+	$(BIN)/pip check
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/mlp plan --all
+
+test: $(STAMP)
+	$(BIN)/pytest -n 2
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/plan.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
