@@ -1,0 +1,5 @@
+"""Entry point of `pulumi up` / `pulumi preview` for every stack in stacks/."""
+
+from infra.program import main
+
+main()

@@ -1,0 +1,160 @@
+"""One VPC per platform environment and region: private and public subnets, NAT, flow logs, endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.naming import resource_name
+from platform_lib.config.schema import PlatformConfig
+
+# Interface endpoints that keep ML traffic off the internet (com.amazonaws.<region>.<service>).
+INTERFACE_ENDPOINTS = (
+    "sagemaker.api", "sagemaker.runtime", "sagemaker.featurestore-runtime",
+    "ecr.api", "ecr.dkr", "sts", "logs", "monitoring", "kms",
+)
+GATEWAY_ENDPOINTS = ("s3", "dynamodb")
+
+
+def subnet_layout(cidr: ipaddress.IPv4Network, az_count: int) -> tuple[list[str], list[str]]:
+    """Private subnets take an eighth of the VPC each (up to six); public ones share the last eighth.
+
+    /16 -> private /19s and public /22s; /22 -> private /25s and public /28s (AWS's smallest).
+    """
+    eighths = list(cidr.subnets(prefixlen_diff=3))
+    public = list(eighths[-1].subnets(prefixlen_diff=3))
+    return [str(n) for n in eighths[:az_count]], [str(n) for n in public[:az_count]]
+
+
+class Network(pulumi.ComponentResource):
+    """Private subnets route out through NAT (per AZ in prod, one in dev, or none); the default security
+    group is closed; flow logs go to a KMS-encrypted log group; AWS APIs are reached through endpoints."""
+
+    def __init__(
+        self,
+        name: str,
+        config: PlatformConfig,
+        region: str,
+        logs_key_arn: pulumi.Input[str],
+        flow_logs_role_arn: pulumi.Input[str],
+        provider: aws.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("ml-platform:network:Network", name, None, opts)
+        net = config.network
+        cidr = net.cidrs[region]
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        def named(purpose: str, index: int | None = None) -> str:
+            base = resource_name(config, purpose, region)
+            return base if index is None else f"{base}-{index}"
+
+        self.vpc = aws.ec2.Vpc(
+            named("vpc"), cidr_block=str(cidr), enable_dns_hostnames=True, enable_dns_support=True,
+            tags={"Name": named("vpc")}, opts=child,
+        )
+        aws.ec2.DefaultSecurityGroup(named("default-sg"), vpc_id=self.vpc.id, ingress=[], egress=[], opts=child)
+        self._flow_logs(config, region, named, logs_key_arn, flow_logs_role_arn, child)
+
+        zones = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
+        ).names
+        private_cidrs, public_cidrs = subnet_layout(cidr, net.az_count)
+        self.private_subnets, self.public_subnets = [], []
+        for index, (private_cidr, public_cidr) in enumerate(zip(private_cidrs, public_cidrs)):
+            zone = zones.apply(lambda names, i=index: _zone(names, i, region))
+            self.private_subnets.append(aws.ec2.Subnet(
+                named("private", index), vpc_id=self.vpc.id, cidr_block=private_cidr, availability_zone=zone,
+                tags={"Name": named("private", index), "kubernetes.io/role/internal-elb": "1"}, opts=child,
+            ))
+            self.public_subnets.append(aws.ec2.Subnet(
+                named("public", index), vpc_id=self.vpc.id, cidr_block=public_cidr, availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={"Name": named("public", index), "kubernetes.io/role/elb": "1"}, opts=child,
+            ))
+
+        igw = aws.ec2.InternetGateway(named("igw"), vpc_id=self.vpc.id, opts=child)
+        public_routes = aws.ec2.RouteTable(
+            named("public-routes"), vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}], opts=child,
+        )
+        for index, subnet in enumerate(self.public_subnets):
+            aws.ec2.RouteTableAssociation(
+                named("public-routes", index), subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
+            )
+
+        nat_ids = self._nat_gateways(net.nat, named, child)
+        self.private_route_tables = []
+        for index, subnet in enumerate(self.private_subnets):
+            nat_id = nat_ids[index % len(nat_ids)] if nat_ids else None
+            table = aws.ec2.RouteTable(
+                named("private-routes", index), vpc_id=self.vpc.id,
+                routes=[{"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat_id}] if nat_id else [], opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                named("private-routes", index), subnet_id=subnet.id, route_table_id=table.id, opts=child
+            )
+            self.private_route_tables.append(table)
+
+        self._endpoints(region, str(cidr), named, net.endpoints_multi_az, child)
+        self.register_outputs({
+            "vpc_id": self.vpc.id,
+            "private_subnet_ids": [s.id for s in self.private_subnets],
+            "public_subnet_ids": [s.id for s in self.public_subnets],
+        })
+
+    def _flow_logs(self, config, region, named, logs_key_arn, role_arn, child) -> None:
+        group = aws.cloudwatch.LogGroup(
+            named("flow-logs"),
+            name=f"/ml-platform/{config.environment}/vpc-flow-logs/{region}",
+            kms_key_id=logs_key_arn,
+            retention_in_days=config.logs.retention_days,
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            named("flow-log"), vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
+            log_destination=group.arn, iam_role_arn=role_arn, max_aggregation_interval=60, opts=child,
+        )
+
+    def _nat_gateways(self, strategy: str, named, child) -> list[pulumi.Output[str]]:
+        """per-az: one NAT per public subnet; single: one in the first AZ; none: no egress at all."""
+        count = {"per-az": len(self.public_subnets), "single": 1, "none": 0}[strategy]
+        ids = []
+        for index in range(count):
+            eip = aws.ec2.Eip(named("nat-ip", index), domain="vpc", opts=child)
+            nat = aws.ec2.NatGateway(
+                named("nat", index), allocation_id=eip.id, subnet_id=self.public_subnets[index].id, opts=child
+            )
+            ids.append(nat.id)
+        return ids
+
+    def _endpoints(self, region: str, vpc_cidr: str, named, multi_az: bool, child) -> None:
+        route_table_ids = [t.id for t in self.private_route_tables]
+        for service in GATEWAY_ENDPOINTS:
+            aws.ec2.VpcEndpoint(
+                named(f"{service}-endpoint"), vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region}.{service}",
+                vpc_endpoint_type="Gateway", route_table_ids=route_table_ids, opts=child,
+            )
+        self.endpoint_security_group = aws.ec2.SecurityGroup(
+            named("endpoints-sg"), vpc_id=self.vpc.id, description="HTTPS from inside the VPC to AWS endpoints",
+            ingress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": [vpc_cidr],
+                      "description": "HTTPS from the VPC"}],
+            egress=[], opts=child,
+        )
+        subnets = self.private_subnets if multi_az else self.private_subnets[:1]
+        for service in INTERFACE_ENDPOINTS:
+            aws.ec2.VpcEndpoint(
+                named(f"{service.replace('.', '-')}-endpoint"), vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface",
+                private_dns_enabled=True, subnet_ids=[s.id for s in subnets],
+                security_group_ids=[self.endpoint_security_group.id], opts=child,
+            )
+
+
+def _zone(names: list[str], index: int, region: str) -> str:
+    if index >= len(names):
+        raise ValueError(f"{region} has {len(names)} available AZs; network.azCount asks for more")
+    return names[index]
+

@@ -1,0 +1,68 @@
+"""A team stack: the team's keys, data lake and execution role, on its environment's platform."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.components.encryption import Encryption, KeyDomain
+from infra.components.identity import TeamIdentity
+from infra.components.storage import DataLake
+from infra.naming import resource_name
+from infra.providers import regional_providers
+from platform_lib.config.schema import TeamConfig
+from platform_lib.contract import ContractError, PlatformOutputs, parse
+
+
+def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
+    """The platform stack's outputs, checked against the contract and against this team's config."""
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{config.platform_stack_name}"
+    reference = pulumi.StackReference(stack)
+    return reference.outputs.apply(lambda outputs: _check(parse(PlatformOutputs, outputs, f"stack {stack}"), config, stack))
+
+
+def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> PlatformOutputs:
+    if platform.environment != config.environment:
+        raise ContractError(f"team stack is {config.environment} but {stack} is {platform.environment}")
+    if platform.account_id != config.account_id:
+        raise ContractError(f"team stack targets account {config.account_id} but {stack} is in {platform.account_id}")
+    unserved = [r for r in config.regions if r not in platform.regions]
+    if unserved:
+        raise ContractError(f"region(s) {unserved} of this team are not regions of {stack} ({platform.regions})")
+    return platform
+
+
+def build(config: TeamConfig) -> dict[str, pulumi.Input]:
+    """Compose the team's components and return its contract outputs (TeamOutputs)."""
+    platform = platform_reference(config)
+    boundary = platform.apply(lambda p: p.workload_boundary_arn)
+    providers = regional_providers(config)
+    primary = config.primary_region
+    keys = Encryption(
+        resource_name(config, "keys"), config,
+        {
+            "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"]),
+            "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"]),
+        },
+        providers,
+    )
+    key_arns = {domain: keys.arns(domain) for domain in ("data", "models")}
+    lake = DataLake(resource_name(config, "data-lake"), config, key_arns, boundary, providers)
+    models_buckets = {primary: lake.buckets["models"], **lake.model_replicas}
+    identity = TeamIdentity(
+        resource_name(config, "identity"), config,
+        bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
+        key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+        permissions_boundary=boundary, provider=providers[primary],
+    )
+    return {
+        "kind": "team",
+        "team": config.team,
+        "environment": config.environment,
+        "accountId": config.account_id,
+        "primaryRegion": primary,
+        "buckets": {tier: b.name for tier, b in lake.buckets.items()},
+        "modelsBuckets": {region: b.name for region, b in models_buckets.items()},
+        "keyArns": key_arns,
+        "executionRoleArn": identity.execution_role.arn,
+        "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
+    }

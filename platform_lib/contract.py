@@ -1,0 +1,65 @@
+"""The typed contract between the planes: what platform and team stacks export.
+
+Infra exports exactly these keys; team stacks read the platform's through a StackReference; the
+delivery library reads them from `pulumi stack output --json` or from an offline plan's JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+
+class Contract(BaseModel):
+    # Readers ignore keys they do not know, so a newer platform can export more.
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel, validate_by_name=True)
+
+    def export(self) -> dict:
+        return self.model_dump(by_alias=True)
+
+
+class RegionNetwork(Contract):
+    vpc_id: str
+    private_subnet_ids: list[str] = Field(min_length=1)
+    public_subnet_ids: list[str] = Field(min_length=1)
+    endpoint_security_group_id: str
+
+
+class PlatformOutputs(Contract):
+    kind: Literal["platform"]
+    environment: str
+    account_id: str
+    primary_region: str
+    regions: list[str]
+    workload_boundary_arn: str
+    ci_role_arn: str
+    logs_key_arns: dict[str, str]
+    networks: dict[str, RegionNetwork]
+
+
+class TeamOutputs(Contract):
+    kind: Literal["team"]
+    team: str
+    environment: str
+    account_id: str
+    primary_region: str
+    buckets: dict[str, str]                 # tier -> bucket name, in the primary region
+    models_buckets: dict[str, str]          # serving region -> bucket holding the team's models
+    key_arns: dict[str, dict[str, str]]     # domain -> region -> KMS key ARN
+    execution_role_arn: str
+    log_buckets: dict[str, str]
+
+
+class ContractError(Exception):
+    """Stack outputs that do not satisfy the contract (e.g. a team stack planned against the wrong
+    platform, or a platform stack not deployed yet)."""
+
+
+def parse(model: type[Contract], outputs: dict, source: str) -> Contract:
+    try:
+        return model.model_validate(outputs)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ContractError(f"outputs of {source} do not satisfy the {model.__name__} contract: {problems}") from None

@@ -1,0 +1,162 @@
+"""Run a Pulumi program under mocks and capture what it would register, as the engine would see it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pulumi
+from google.protobuf import empty_pb2
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .mocks import PlanMocks
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+@dataclass
+class CapturedResource:
+    """One registration: what `pulumi preview` would list, with the inputs policies judge."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    provider: str | None          # URN of the provider resource, None for the default provider
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
+    id: str | None = None
+    read: bool = False            # an existing resource read by the program (e.g. a StackReference)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type, "name": self.name, "urn": self.urn, "parent": self.parent,
+            "provider": self.provider, "custom": self.custom, "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete, "read": self.read, "inputs": self.inputs,
+            "dependencies": self.dependencies, "propertyDependencies": self.property_dependencies,
+        }
+
+
+@dataclass
+class Capture:
+    project: str
+    stack: str
+    resources: list[CapturedResource]
+    outputs: dict[str, Any]
+    unknown_invokes: list[str]
+
+
+class ProgramError(Exception):
+    """The program raised, or one of its outputs failed to resolve."""
+
+
+def unwrap(value: Any) -> Any:
+    """Plain JSON-able data: secrets unwrapped, floats that are whole numbers made ints again."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == _SECRET_SIG:
+            return unwrap(value.get("value"))
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [unwrap(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (str, int, bool)) or value is None or isinstance(value, float):
+        return value
+    return str(value)
+
+
+class CapturingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that records parent, provider, dependencies and options of each registration
+    (the stock one keeps only URN, id and state), and builds URNs the way the engine does."""
+
+    def __init__(self, mocks: PlanMocks):
+        super().__init__(mocks)
+        self.plan_mocks = mocks
+        self.captured: list[CapturedResource] = []
+        self.stack_urn = ""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        if parent and parent != self.stack_urn:
+            type_ = f"{parent.split('::')[2]}${type_}"  # the parent's qualified type, as the engine does
+        return "urn:pulumi:" + "::".join([settings.get_stack(), settings.get_project(), type_, name])
+
+    def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            self.stack_urn = urn
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        pulumi_mocks._ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object)
+        args = pulumi.runtime.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+            resource_id=request.importId, custom=request.custom or False,
+        )
+        resource_id, state = self.mocks.new_resource(args)
+        if request.type.startswith("pulumi:providers:"):
+            self.plan_mocks.provider_config[f"{urn}::{resource_id}"] = inputs
+        self.captured.append(CapturedResource(
+            type=request.type, name=request.name, urn=urn,
+            parent=request.parent if request.parent and request.parent != self.stack_urn else None,
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+            custom=bool(request.custom), inputs=unwrap(inputs),
+            dependencies=[d for d in request.dependencies if d != self.stack_urn],
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+            protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete), id=resource_id,
+        ))
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        registration = self.resources[response.urn]
+        self.captured.append(CapturedResource(
+            type=request.type, name=request.name, urn=response.urn,
+            parent=request.parent if request.parent and request.parent != self.stack_urn else None,
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+            custom=True, inputs={"id": request.id}, id=registration.id, read=True,
+        ))
+        return response
+
+    def SignalAndWaitForShutdown(self, request):
+        return empty_pb2.Empty()
+
+
+def run(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    stack_outputs: dict[str, dict[str, Any]] | None = None,
+    organization: str = "organization",
+) -> Capture:
+    """Evaluate ``program`` as `pulumi up` would, against mocks; raise ProgramError if it fails."""
+    settings.reset_options(project=project, stack=stack, preview=False, organization=organization)
+    pulumi.runtime.set_all_config(dict(config))
+    mocks = PlanMocks(stack_outputs)
+    monitor = CapturingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
+                             organization=organization, logger=logging.getLogger("pulumi.plan"))
+    root = settings.get_root_resource()
+    try:
+        _sync_await(run_pulumi_func(program))
+        outputs = {k: _sync_await(pulumi.Output.from_input(v).future()) for k, v in root.outputs.items()}
+    except Exception as exc:  # the program's own error is the message the user needs
+        raise ProgramError(_describe(exc)) from exc
+    return Capture(project, stack, monitor.captured, unwrap(outputs), sorted(mocks.unknown_invokes))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if isinstance(exc, (pulumi.RunError,)) else f"{type(exc).__name__}: {text}"
