@@ -1,0 +1,176 @@
+"""Plan stacks offline: config → program under mocks → policies, for one stack, a program, or all."""
+
+from __future__ import annotations
+
+import multiprocessing
+import runpy
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from platform_lib.config.loader import ConfigError, StackFile, load_stack_file
+from platform_lib.contract import ContractError, PlatformOutputs, TeamOutputs, parse
+
+from . import capture
+from .policy_run import Violation, evaluate
+
+PROJECT = "ml-platform"
+EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
+
+
+@dataclass
+class StackPlan:
+    """The result of planning one stack: what `pulumi preview` plus the policy pack would report."""
+
+    stack: str
+    source: str
+    kind: str | None = None
+    environment: str | None = None
+    resources: list[capture.CapturedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return EXIT_INVALID
+        return EXIT_VIOLATIONS if self.mandatory else EXIT_OK
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack, "source": self.source, "kind": self.kind, "environment": self.environment,
+            "exitCode": self.exit_code, "error": self.error, "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+            "resources": [r.as_json() for r in self.resources],
+            "violations": [v.as_json() for v in self.violations],
+            "outputs": self.outputs,
+        }
+
+
+def _infra_program() -> Callable[[], None]:
+    from infra.program import main
+
+    return main
+
+
+def warm_up() -> None:
+    """Import the program and the provider modules it touches once, before forking workers."""
+    import pulumi_aws as aws
+
+    _infra_program()
+    for module in ("s3", "ec2", "iam", "kms", "cloudwatch"):
+        getattr(aws, module)
+
+
+def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None) -> StackPlan:
+    """Plan one validated stack of this project (platform stacks need no ``stack_outputs``)."""
+    config = stack_file.config
+    plan = StackPlan(stack=stack_file.name, source=str(stack_file.path), kind=config.kind,
+                     environment=config.environment)
+    return _execute(plan, _infra_program(), stack_file.pulumi_config, stack_outputs,
+                    contract=PlatformOutputs if config.kind == "platform" else TeamOutputs)
+
+
+def plan_program(path: Path, env: str, stack: str = "plan", config: dict[str, str] | None = None,
+                 stack_outputs: dict[str, dict[str, Any]] | None = None) -> StackPlan:
+    """Plan any Pulumi Python program: a file, or a directory with `__main__.py`."""
+    entry = path / "__main__.py" if path.is_dir() else path
+    plan = StackPlan(stack=stack, source=str(entry), kind="program", environment=env)
+    if not entry.is_file():
+        plan.error = f"{entry}: no such program (expected a .py file or a directory with __main__.py)"
+        return plan
+
+    def program() -> None:
+        sys.path.insert(0, str(entry.parent))  # as Pulumi's Python host does
+        try:
+            runpy.run_path(str(entry), run_name="__main__")
+        finally:
+            sys.path.remove(str(entry.parent))
+
+    return _execute(plan, program, config or {}, stack_outputs, contract=None)
+
+
+def _execute(plan: StackPlan, program, config, stack_outputs, contract) -> StackPlan:
+    started = time.perf_counter()
+    try:
+        result = capture.run(program, project=PROJECT, stack=plan.stack, config=config, stack_outputs=stack_outputs)
+        plan.resources, plan.outputs = result.resources, result.outputs
+        plan.warnings += [f"invoke {token} is not mocked: it returned nothing" for token in result.unknown_invokes]
+        if contract is not None:
+            parse(contract, plan.outputs, f"stack {plan.stack}")
+        plan.violations = evaluate(plan.resources, plan.environment or "prod")
+    except (capture.ProgramError, ContractError) as exc:
+        plan.error = str(exc)
+    plan.seconds = time.perf_counter() - started
+    return plan
+
+
+def invalid(path: Path, error: ConfigError) -> StackPlan:
+    return StackPlan(stack=path.name.removeprefix("Pulumi.").removesuffix(".yaml"), source=str(path),
+                     error=str(error))
+
+
+def plan_stacks(paths: list[Path], jobs: int = 2) -> list[StackPlan]:
+    """Plan stack files together: platforms first, then teams against the planned platform outputs.
+
+    Invalid configs are reported without planning; a team whose platform failed reports that too.
+    """
+    plans: dict[str, StackPlan] = {}
+    loaded: list[StackFile] = []
+    for path in paths:
+        try:
+            loaded.append(load_stack_file(path))
+        except ConfigError as exc:
+            plans[str(path)] = invalid(path, exc)
+    platforms = [s for s in loaded if s.config.kind == "platform"]
+    teams = [s for s in loaded if s.config.kind == "team"]
+    with _pool(jobs, len(loaded)) as pool:
+        for stack_file, plan in zip(platforms, pool.map(plan_stack_file, platforms)):
+            plans[str(stack_file.path)] = plan
+        outputs = {p.stack: p.outputs for p in plans.values() if p.kind == "platform" and not p.error}
+        ready = [t for t in teams if t.config.platform_stack_name in outputs]
+        for stack_file in teams:
+            if stack_file not in ready:
+                plans[str(stack_file.path)] = StackPlan(
+                    stack=stack_file.name, source=str(stack_file.path), kind="team",
+                    environment=stack_file.config.environment,
+                    error=f"its platform stack {stack_file.config.platform_stack_name!r} was not planned "
+                          f"(not among the given stacks, or it failed)",
+                )
+        for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, [outputs] * len(ready))):
+            plans[str(stack_file.path)] = plan
+    return [plans[str(p)] for p in paths]
+
+
+class _InProcess:
+    """The same interface as a process pool, for one job (and for debugging)."""
+
+    def map(self, fn, *iterables):
+        return list(map(fn, *iterables))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _pool(jobs: int, work: int):
+    if jobs <= 1 or work <= 1:
+        return _InProcess()
+    warm_up()  # forked workers inherit the imports
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+
+
+def stack_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("Pulumi.*.yaml"))
