@@ -16,9 +16,9 @@ from infra.naming import PURPOSE_TAG
 class BucketSpec:
     """What differs between the buckets of the platform."""
 
-    purpose: str                               # raw, curated, features, models, access-logs ...
+    purpose: str                               # raw, curated, features, models, logs (tagged ml-platform/purpose)
     bucket_name: str                           # the globally unique S3 name
-    kms_key_arn: pulumi.Input[str] | None      # None only for access-log buckets (S3 logging needs SSE-S3)
+    kms_key_arn: pulumi.Input[str] | None      # None only for log buckets: S3 access logging needs SSE-S3
     log_bucket: pulumi.Input[str] | None       # where server access logs go; None for the log bucket itself
     lifecycle_rules: Sequence[dict[str, Any]]  # BucketLifecycleConfigurationRuleArgs as dicts
     protect: bool

@@ -14,7 +14,7 @@ from platform_lib.config.schema import TeamConfig
 
 # Data tiers of the lake and the key domain that encrypts each.
 TIERS: dict[str, str] = {"raw": "data", "curated": "data", "features": "data", "models": "models"}
-ACCESS_LOGS = "access-logs"
+ACCESS_LOGS = "logs"  # tagged ml-platform/purpose=logs: SSE-S3, as S3 access logging requires
 
 
 def lifecycle_rules(tier: str, config: TeamConfig) -> list[dict[str, Any]]:

@@ -137,9 +137,10 @@ def _all_aliases() -> list[str]:
 
 
 def _problem(error: Mapping[str, Any], lines) -> Problem:
-    loc = tuple(p for p in error["loc"] if p not in ("platform", "team"))
-    # The discriminated union prefixes the tag; function validators may add their own name.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "tagged-union"))))
+    loc = tuple(error["loc"])
+    if loc and loc[0] in ("platform", "team"):  # the discriminated union prefixes its tag
+        loc = loc[1:]
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key"
@@ -147,8 +148,10 @@ def _problem(error: Mapping[str, Any], lines) -> Problem:
         message = "required key is missing"
     elif error["type"] == "literal_error" and "expected" in error.get("ctx", {}):
         message = f"{error.get('input')!r} is not allowed; allowed: {error['ctx']['expected']}"
+    elif error["type"] == "string_pattern_mismatch":
+        message = f"{error.get('input')!r} does not match {error['ctx']['pattern']}"
     elif error["type"] == "union_tag_invalid":
-        message = f"{error.get('input')!r} is not a stack kind; allowed: platform, team"
+        message = f"{error.get('ctx', {}).get('tag')!r} is not a stack kind; allowed: platform, team"
         loc = ("kind",)
     path = f"{NAMESPACE}:" + ".".join(str(p) for p in loc) if loc else f"{NAMESPACE}:(stack)"
     return Problem(path, message, lines(loc) if loc else None)

@@ -149,6 +149,12 @@ class StorageConfig(Model):
     raw_archive_after_days: int = Field(default=90, ge=1, description="raw tier to Glacier Deep Archive")
     noncurrent_version_expiry_days: int = Field(ge=1)
 
+    @model_validator(mode="after")
+    def _archive_after_tiering(self) -> StorageConfig:
+        if self.raw_archive_after_days <= self.tiering_after_days:
+            raise ValueError("rawArchiveAfterDays must come after tieringAfterDays (S3 lifecycle order)")
+        return self
+
 
 class StackBase(Model):
     environment: Environment
