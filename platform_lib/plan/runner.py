@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import runpy
 import sys
@@ -169,7 +170,13 @@ def _pool(jobs: int, work: int):
     if jobs <= 1 or work <= 1:
         return _InProcess()
     warm_up()  # forked workers inherit the imports
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_fresh_event_loop)
+
+
+def _fresh_event_loop() -> None:
+    """A forked worker must not reuse the parent's event loop: its executor threads did not survive."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def stack_files(directory: Path) -> list[Path]:

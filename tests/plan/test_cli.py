@@ -1,0 +1,82 @@
+"""`mlp plan` as a user runs it: exit 0 compliant, 1 mandatory violations, 2 invalid config or program."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).parent / "programs"
+MLP = [sys.executable, "-m", "platform_lib.cli"]
+
+
+def mlp(*args, cwd=ROOT):
+    return subprocess.run([*MLP, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_team_stack_plans_with_its_platform_and_writes_json(tmp_path):
+    out = tmp_path / "plan.json"
+    result = mlp("plan", "--stack", "fraud-prod", "--json", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fraud-prod (team, prod)" in result.stdout and "aws:s3/bucket:Bucket" in result.stdout
+    plan = json.loads(out.read_text())
+    assert list(plan["stacks"]) == ["platform-prod", "fraud-prod"]
+    fraud = plan["stacks"]["fraud-prod"]
+    assert fraud["exitCode"] == 0 and fraud["violations"] == []
+    assert fraud["outputs"]["modelsBuckets"]["us-east-1"] == "fraud-prod-models-222222222222-use1"
+    bucket = next(r for r in fraud["resources"] if r["name"] == "fraud-prod-raw" and r["type"] == "aws:s3/bucket:Bucket")
+    assert bucket["parent"].endswith("::fraud-prod-raw") and bucket["protect"] is True
+    assert bucket["urn"] == ("urn:pulumi:fraud-prod::ml-platform::ml-platform:storage:DataLake$"
+                             "ml-platform:storage:SecureBucket$aws:s3/bucket:Bucket::fraud-prod-raw")
+
+
+def test_program_with_mandatory_violations_exits_1_and_names_the_resource():
+    result = mlp("plan", "--program", str(PROGRAMS / "public_bucket"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "mandatory s3-bucket-public-access-blocked scratch" in result.stdout
+    assert "mandatory s3-bucket-kms-encryption scratch" in result.stdout
+
+
+def test_same_program_is_advisory_in_dev_except_what_dev_keeps_mandatory():
+    result = mlp("plan", "--program", str(PROGRAMS / "public_bucket"), "--env", "dev")
+    assert result.returncode == 1  # public access stays mandatory in dev (policies/config/dev.json)
+    assert "advisory s3-bucket-kms-encryption scratch" in result.stdout
+
+
+def test_program_built_from_blueprint_components_is_compliant():
+    result = mlp("plan", "--program", str(PROGRAMS / "compliant_bucket"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_failing_program_exits_2_with_its_message():
+    result = mlp("plan", "--program", str(PROGRAMS / "broken"))
+    assert result.returncode == 2
+    assert "ValueError: subnet count must be positive" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_invalid_config_exits_2_naming_file_and_key(tmp_path):
+    shutil.copy(ROOT / "stacks" / "Pulumi.platform-dev.yaml", tmp_path)
+    (tmp_path / "Pulumi.fraud-dev.yaml").write_text(
+        (ROOT / "stacks" / "Pulumi.fraud-dev.yaml").read_text().replace("eu-west-1", "eu-west-9"))
+    result = mlp("plan", "--all", "--stacks-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "Pulumi.fraud-dev.yaml" in result.stdout and "ml-platform:primaryRegion: unknown AWS region" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_stack_exits_2_listing_stacks():
+    result = mlp("plan", "--stack", "nope")
+    assert result.returncode == 2 and "platform-dev" in result.stdout
+
+
+def test_broken_contract_between_team_and_platform_exits_2(tmp_path):
+    shutil.copy(ROOT / "stacks" / "Pulumi.platform-dev.yaml", tmp_path)
+    team = (ROOT / "stacks" / "Pulumi.fraud-prod.yaml").read_text()
+    (tmp_path / "Pulumi.fraud-prod.yaml").write_text(team + "  ml-platform:platformStack: platform-dev\n")
+    result = mlp("plan", "--stack", "fraud-prod", "--stacks-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "team stack is prod but organization/ml-platform/platform-dev is dev" in result.stdout

@@ -1,0 +1,51 @@
+"""Every example stack plans cleanly: no violation, outputs that satisfy the contract."""
+
+from pathlib import Path
+
+import pytest
+
+from platform_lib.contract import PlatformOutputs, TeamOutputs
+from platform_lib.plan.runner import plan_stacks, stack_files
+
+STACKS = Path(__file__).resolve().parents[2] / "stacks"
+EXAMPLES = ["platform-dev", "platform-prod", "fraud-dev", "fraud-prod", "vision-dev", "vision-prod"]
+
+
+def test_at_least_six_examples_exist():
+    names = [p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stack_files(STACKS)]
+    assert set(EXAMPLES) <= set(names)
+
+
+@pytest.mark.parametrize("stack", EXAMPLES)
+def test_example_stack_is_compliant(plans, stack):
+    plan = plans[stack].plan
+    assert plan.exit_code == 0
+    assert [v.as_json() for v in plan.violations] == []   # not even advisory findings
+
+
+@pytest.mark.parametrize("stack", EXAMPLES)
+def test_outputs_satisfy_the_contract(plans, stack):
+    plan = plans[stack].plan
+    contract = PlatformOutputs if plan.kind == "platform" else TeamOutputs
+    parsed = contract.model_validate(plan.outputs)
+    assert parsed.environment == plan.environment
+
+
+def test_logical_names_are_unique_per_type(plans):
+    for view in plans.values():
+        keys = [(r.type, r.name) for r in view.resources]
+        assert len(keys) == len(set(keys)), view.plan.stack
+
+
+def test_team_stacks_do_not_collide_across_teams(plans):
+    def physical(stack):
+        return {r.inputs.get("bucket") or r.inputs.get("name") for r in plans[stack].resources
+                if r.type in ("aws:s3/bucket:Bucket", "aws:iam/role:Role")}
+    assert not physical("fraud-prod") & physical("vision-prod")
+
+
+def test_parallel_plan_matches_in_process_plan(plans):
+    parallel = {p.stack: p for p in plan_stacks(stack_files(STACKS), jobs=2)}
+    for name, view in plans.items():
+        assert sorted(r.urn for r in parallel[name].resources) == sorted(r.urn for r in view.resources)
+        assert parallel[name].outputs == view.plan.outputs
