@@ -81,6 +81,32 @@ def plan(
     raise typer.Exit(max(p.exit_code for p in plans))
 
 
+@app.command()
+def stacks(
+    env: Optional[str] = typer.Option(None, "--env", help="Only stacks of this environment."),
+    stacks_dir: Optional[Path] = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
+) -> None:
+    """List stack names in deployment order (platform stacks before the team stacks that read them).
+
+    Exit 2 if any stack file is invalid, naming it: CI must not deploy half an environment.
+    """
+    from platform_lib.config.loader import ConfigError, load_stack_file
+    from platform_lib.plan import runner
+
+    loaded, failed = [], False
+    for path in runner.stack_files(stacks_dir or project_root() / "stacks"):
+        try:
+            loaded.append(load_stack_file(path))
+        except ConfigError as exc:
+            console.print(f"[red]{exc}[/]", soft_wrap=True)
+            failed = True
+    if failed:
+        raise typer.Exit(2)
+    chosen = [s for s in loaded if env is None or s.config.environment == env]
+    for stack_file in sorted(chosen, key=lambda s: (s.config.kind != "platform", s.name)):
+        typer.echo(stack_file.name)
+
+
 def _with_platforms(paths: list[Path], available: list[Path]) -> list[Path]:
     """Requested stacks plus the platform stack each team stack references (planned first)."""
     from platform_lib.config.loader import ConfigError, load_stack_file

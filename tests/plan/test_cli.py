@@ -80,3 +80,15 @@ def test_broken_contract_between_team_and_platform_exits_2(tmp_path):
     result = mlp("plan", "--stack", "fraud-prod", "--stacks-dir", str(tmp_path))
     assert result.returncode == 2
     assert "team stack is prod but organization/ml-platform/platform-dev is dev" in result.stdout
+
+
+def test_stacks_lists_an_environment_in_deployment_order():
+    result = mlp("stacks", "--env", "prod")
+    assert result.returncode == 0
+    assert result.stdout.split() == ["platform-prod", "fraud-prod", "vision-prod"]
+
+
+def test_stacks_refuses_an_invalid_stack_file(tmp_path):
+    (tmp_path / "Pulumi.x-dev.yaml").write_text("config:\n  ml-platform:kind: lab\n")
+    result = mlp("stacks", "--stacks-dir", str(tmp_path))
+    assert result.returncode == 2 and "Pulumi.x-dev.yaml" in result.stdout
