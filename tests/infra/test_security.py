@@ -89,3 +89,19 @@ def test_execution_role_is_scoped_to_the_team(plans):
                                      if "-logs-" not in b.inputs["bucket"])
     assert all("vision" not in arn for arn in json.dumps(policy).split('"') if arn.startswith("arn:"))
     assert len(statements["TeamKeys"]["Resource"]) == 3
+
+
+LIMITS = {  # characters without whitespace, as IAM and KMS count them
+    "aws:iam/policy:Policy": 6144, "aws:iam/rolePolicy:RolePolicy": 10240,
+    "aws:kms/key:Key": 32768, "aws:s3/bucketPolicy:BucketPolicy": 20480,
+}
+
+
+def test_policy_documents_fit_aws_size_limits_and_role_names_fit(plans):
+    for view in plans.values():
+        for resource in view.resources:
+            if resource.type in LIMITS:
+                size = len(json.dumps(view.document(resource), separators=(",", ":")))
+                assert size <= LIMITS[resource.type], f"{resource.name}: {size} characters"
+            if resource.type == ROLE:
+                assert len(resource.inputs["name"]) <= 64, resource.inputs["name"]
