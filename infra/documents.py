@@ -83,23 +83,14 @@ def assume_role(service: str, account_id: str) -> dict[str, Any]:
 
 def tls_only_bucket_policy(bucket_arn: str, *extra: Statement) -> dict[str, Any]:
     """Deny every request that does not use TLS 1.2+ (FSBP S3.5), plus any extra statements."""
+    insecure = {
+        "DenyInsecureTransport": {"Bool": {"aws:SecureTransport": "false"}},
+        "DenyOutdatedTls": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+    }
     return document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-        {
-            "Sid": "DenyOutdatedTls",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-        },
+        *({"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+           "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": condition}
+          for sid, condition in insecure.items()),
         *extra,
     )
 
