@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/mlp plan --all
+	$(BIN)/mlp plan --all --json out/plan.json
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2

@@ -85,7 +85,8 @@ class Network(pulumi.ComponentResource):
                 named("public-routes", index), subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
             )
 
-        nat_ids = self._nat_gateways(net.nat, named, child)
+        nat_ids = self._nat_gateways(net.nat, named, pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[igw])))  # AWS: NAT and EIPs need the IGW first
         self.private_route_tables = []
         for index, subnet in enumerate(self.private_subnets):
             nat_id = nat_ids[index % len(nat_ids)] if nat_ids else None

@@ -30,7 +30,10 @@ def test_vpc_per_region_with_subnets_and_nat(plans, stack, regions, azs, nats):
     assert not any(s.inputs.get("mapPublicIpOnLaunch", False) for s in subnets)
     zones = {s.inputs["availabilityZone"] for s in subnets if s.name.endswith("-0") or s.name.endswith("-1")}
     assert len(zones) >= 2
-    assert len(view.of_type("aws:ec2/natGateway:NatGateway")) == nats * len(regions)
+    gateways = view.of_type("aws:ec2/natGateway:NatGateway")
+    assert len(gateways) == nats * len(regions)
+    igws = {g.urn for g in view.of_type("aws:ec2/internetGateway:InternetGateway")}
+    assert all(set(g.dependencies) & igws for g in gateways)  # created after the internet gateway
     for table in view.of_type("aws:ec2/routeTable:RouteTable"):
         if "private" in table.name:
             assert table.inputs["routes"][0]["natGatewayId"].startswith("nat-")
