@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from enum import Enum
 import warnings
 from pathlib import Path
 from typing import Optional
@@ -10,7 +11,10 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from platform_lib.config.schema import ENVIRONMENTS
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="ML platform: plan stacks offline, deliver models.")
+Environment = Enum("Environment", {name: name for name in ENVIRONMENTS}, type=str)
 console = Console(width=None if Console().is_terminal else 160)
 
 
@@ -33,7 +37,8 @@ def plan(
     stack: list[str] = typer.Option([], "--stack", "-s", help="Stack to plan (repeatable); a team stack brings its platform stack."),
     all_stacks: bool = typer.Option(False, "--all", help="Plan every stack in the stacks directory."),
     program: Optional[Path] = typer.Option(None, "--program", help="Plan any Pulumi Python program (file or directory)."),
-    env: str = typer.Option("prod", "--env", help="Environment whose policy levels apply to --program."),
+    env: Environment = typer.Option(Environment.prod, "--env",
+                                    help="Environment whose policy levels apply to --program."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="A Pulumi.<stack>.yaml giving --program its config."),
     stacks_dir: Optional[Path] = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
     json_file: Optional[Path] = typer.Option(None, "--json", help="Write the whole plan as JSON."),
@@ -62,7 +67,7 @@ def plan(
             except ConfigError as exc:
                 console.print(f"[red]{exc}[/]")
                 raise typer.Exit(runner.EXIT_INVALID)
-        plans = [runner.plan_program(program, env=env, config=config)]
+        plans = [runner.plan_program(program, env=env.value, config=config)]
     else:
         available = runner.stack_files(directory)
         if all_stacks:
@@ -83,7 +88,7 @@ def plan(
 
 @app.command()
 def stacks(
-    env: Optional[str] = typer.Option(None, "--env", help="Only stacks of this environment."),
+    env: Optional[Environment] = typer.Option(None, "--env", help="Only stacks of this environment."),
     stacks_dir: Optional[Path] = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
 ) -> None:
     """List stack names in deployment order (platform stacks before the team stacks that read them).
@@ -102,7 +107,7 @@ def stacks(
             failed = True
     if failed:
         raise typer.Exit(2)
-    chosen = [s for s in loaded if env is None or s.config.environment == env]
+    chosen = [s for s in loaded if env is None or s.config.environment == env.value]
     for stack_file in sorted(chosen, key=lambda s: (s.config.kind != "platform", s.name)):
         typer.echo(stack_file.name)
 
