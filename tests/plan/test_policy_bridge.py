@@ -1,0 +1,96 @@
+"""The policy pack on real captured graphs: each rule passes the example stacks and catches one
+realistic mistake in them (the bridge from captured registrations to pulumi-policy arguments)."""
+
+import copy
+import json
+
+import pytest
+
+from platform_lib.plan.policy_run import evaluate
+
+
+def find(resources, name, token):
+    return next(r for r in resources if r.name == name and r.type == token)
+
+
+def drop(resources, name, token):
+    resources.remove(find(resources, name, token))
+
+
+def set_input(name, token, key, value):
+    def mutate(resources):
+        find(resources, name, token).inputs[key] = value
+    return mutate
+
+
+def rewrite_policy(name, token, key, change):
+    def mutate(resources):
+        resource = find(resources, name, token)
+        document = json.loads(resource.inputs[key])
+        change(document)
+        resource.inputs[key] = json.dumps(document)
+    return mutate
+
+
+def without_tags(resources):
+    for resource in resources:
+        if resource.type == "pulumi:providers:aws":
+            resource.inputs.pop("defaultTags", None)
+
+
+def unprotect(resources):
+    find(resources, "fraud-prod-raw", "aws:s3/bucket:Bucket").protect = False
+
+
+MUTATIONS = {
+    "s3-bucket-kms-encryption": ("fraud-prod", "fraud-prod-raw", lambda r: drop(
+        r, "fraud-prod-raw-encryption",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")),
+    "s3-bucket-public-access-blocked": ("fraud-prod", None, set_input(
+        "fraud-prod-curated-public-access", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "blockPublicPolicy", False)),
+    "s3-bucket-versioning-enabled": ("fraud-prod", None, set_input(
+        "fraud-prod-models-versioning", "aws:s3/bucketVersioning:BucketVersioning",
+        "versioningConfiguration", {"status": "Suspended"})),
+    "s3-bucket-tls-only": ("fraud-prod", None, rewrite_policy(
+        "fraud-prod-features-policy", "aws:s3/bucketPolicy:BucketPolicy", "policy",
+        lambda doc: doc.update(Statement=[s for s in doc["Statement"] if s["Effect"] != "Deny"]))),
+    "kms-key-rotation-enabled": ("fraud-prod", "fraud-prod-data-euw1", set_input(
+        "fraud-prod-data-euw1", "aws:kms/key:Key", "enableKeyRotation", False)),
+    "iam-no-wildcard-actions": ("fraud-prod", "fraud-prod-sagemaker-execution-policy", rewrite_policy(
+        "fraud-prod-sagemaker-execution-policy", "aws:iam/rolePolicy:RolePolicy", "policy",
+        lambda doc: doc["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"}))),
+    "iam-team-role-permissions-boundary": ("fraud-prod", "fraud-prod-sagemaker-execution", lambda r: find(
+        r, "fraud-prod-sagemaker-execution", "aws:iam/role:Role").inputs.pop("permissionsBoundary")),
+    "required-tags": ("fraud-dev", None, without_tags),
+    "vpc-flow-logs-enabled": ("platform-prod", "platform-prod-vpc-use1", lambda r: drop(
+        r, "platform-prod-flow-log-use1", "aws:ec2/flowLog:FlowLog")),
+    "security-group-no-public-ingress": ("platform-dev", "platform-dev-endpoints-sg-euw1", set_input(
+        "platform-dev-endpoints-sg-euw1", "aws:ec2/securityGroup:SecurityGroup", "ingress",
+        [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}])),
+    "cloudwatch-log-group-encrypted-retained": ("platform-dev", "platform-dev-flow-logs-euw1", lambda r: find(
+        r, "platform-dev-flow-logs-euw1", "aws:cloudwatch/logGroup:LogGroup").inputs.pop("kmsKeyId")),
+    "prod-stateful-resources-protected": ("fraud-prod", "fraud-prod-raw", unprotect),
+}
+
+
+def test_every_rule_has_a_mutation():
+    from policies.pack import RULES
+
+    assert {rule.id for rule in RULES} == set(MUTATIONS)
+
+
+@pytest.mark.parametrize("rule", sorted(MUTATIONS))
+def test_rule_catches_a_mistake_in_a_real_stack(plans, rule):
+    stack, culprit, mutate = MUTATIONS[rule]
+    view = plans[stack]
+    env = view.plan.environment
+    assert not [v for v in evaluate(view.resources, env) if v.rule == rule]
+    resources = copy.deepcopy(view.resources)
+    mutate(resources)
+    found = [v for v in evaluate(resources, env) if v.rule == rule]
+    assert found, f"{rule} missed the mistake"
+    if culprit:
+        assert culprit in {v.name for v in found}, [v.as_json() for v in found]
+    if env == "prod" or rule in ("s3-bucket-public-access-blocked", "iam-no-wildcard-actions"):
+        assert {v.level for v in found} == {"mandatory"}
