@@ -94,3 +94,13 @@ def test_rule_catches_a_mistake_in_a_real_stack(plans, rule):
         assert culprit in {v.name for v in found}, [v.as_json() for v in found]
     if env == "prod" or rule in ("s3-bucket-public-access-blocked", "iam-no-wildcard-actions"):
         assert {v.level for v in found} == {"mandatory"}
+
+
+def test_prod_rule_config_reaches_the_rule(plans):
+    """policies/config/prod.json asks a year of logs: 30 days passes in dev but not in prod."""
+    view = plans["platform-prod"]
+    resources = copy.deepcopy(view.resources)
+    set_input("platform-prod-flow-logs-euw1", "aws:cloudwatch/logGroup:LogGroup", "retentionInDays", 30)(resources)
+    found = [v for v in evaluate(resources, "prod") if v.rule == "cloudwatch-log-group-encrypted-retained"]
+    assert [v.name for v in found] == ["platform-prod-flow-logs-euw1"]
+    assert not [v for v in evaluate(resources, "dev") if v.rule == "cloudwatch-log-group-encrypted-retained"]
