@@ -249,14 +249,8 @@ def stop_tree(proc: subprocess.Popen, group: bool = False) -> None:
 def our_server(model_dir: Path, log: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     cmd = [str(SERVE), "serve", "--model-dir", str(model_dir), "--host", "127.0.0.1", "--port", str(port)]
-    full_env = {**os.environ, "SERVING_LOG_LEVEL": "warning", **env}
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env, start_new_session=True)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/ping", 120, proc=proc)
-        yield f"http://127.0.0.1:{port}/invocations", proc
-    finally:
-        stop_tree(proc)
+    with _running(cmd, port, log, {**os.environ, "SERVING_LOG_LEVEL": "warning", **env}) as server:
+        yield server
 
 
 @contextmanager
@@ -267,7 +261,13 @@ def starlette_server(model_dir: Path, log: Path) -> Iterator[tuple[str, subproce
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(CORES), "--loop", "uvloop",
         "--http", "httptools", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    env = {**os.environ, "BENCH_MODEL_DIR": str(model_dir)}
+    with _running(cmd, port, log, {**os.environ, "BENCH_MODEL_DIR": str(model_dir)}) as server:
+        yield server
+
+
+@contextmanager
+def _running(cmd: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start a server process tree, wait until /ping answers, stop the whole tree afterwards."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
