@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Use the machine's local wheel directory when it has one (the CPU torch build lives there).
 PIP_FLAGS := -q $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: demo test plan bench clean
+.PHONY: demo test bench bench-serving clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n 2
 
-bench: $(STAMP)
+bench: $(STAMP)            # offline plan: wall time, overhead vs bare SDK, scaling
 	$(BIN)/python benchmarks/plan.py
+
+bench-serving: $(STAMP)    # serving vs TorchServe (needs wrk: apt-get install -y wrk)
+	$(BIN)/python benchmarks/serving.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
