@@ -16,6 +16,7 @@ from platform_lib.config.loader import ConfigError, StackFile, load_stack_file
 from platform_lib.contract import ContractError, PlatformOutputs, TeamOutputs, parse
 
 from . import capture
+from .collisions import find_collisions
 from .policy_run import Violation, evaluate
 
 PROJECT = "ml-platform"
@@ -150,7 +151,23 @@ def plan_stacks(paths: list[Path], jobs: int = 2) -> list[StackPlan]:
                 )
         for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, [outputs] * len(ready))):
             plans[str(stack_file.path)] = plan
+    _flag_collisions(list(plans.values()))
     return [plans[str(p)] for p in paths]
+
+
+def _flag_collisions(plans: list[StackPlan]) -> None:
+    """Stacks that would claim the same physical names fail together, each naming the others."""
+    by_stack = {plan.stack: plan for plan in plans if not plan.error}
+    shared: dict[frozenset[str], list] = {}
+    for collision in find_collisions({name: plan.resources for name, plan in by_stack.items()}):
+        shared.setdefault(frozenset(stack for stack, _ in collision.claims), []).append(collision)
+    for stacks, collisions in shared.items():
+        examples = "; ".join(str(c) for c in collisions[:3])
+        message = (f"physical name collision: stacks {', '.join(sorted(stacks))} would all create "
+                   f"{len(collisions)} resource(s) with the same names, e.g. {examples}. Each team stack "
+                   f"needs its own team name or environment (is a stack file copied?)")
+        for stack in stacks:
+            by_stack[stack].error = "\n".join(filter(None, [by_stack[stack].error, message]))
 
 
 class _InProcess:

@@ -92,3 +92,13 @@ def test_stacks_refuses_an_invalid_stack_file(tmp_path):
     (tmp_path / "Pulumi.x-dev.yaml").write_text("config:\n  ml-platform:kind: lab\n")
     result = mlp("stacks", "--stacks-dir", str(tmp_path))
     assert result.returncode == 2 and "Pulumi.x-dev.yaml" in result.stdout
+
+
+def test_copied_stack_file_is_caught_as_a_physical_name_collision(tmp_path):
+    for name in ("platform-dev", "fraud-dev"):
+        shutil.copy(ROOT / "stacks" / f"Pulumi.{name}.yaml", tmp_path)
+    shutil.copy(ROOT / "stacks" / "Pulumi.fraud-dev.yaml", tmp_path / "Pulumi.fraud-dev-copy.yaml")
+    result = mlp("plan", "--all", "--stacks-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "physical name collision: stacks fraud-dev, fraud-dev-copy" in result.stdout
+    assert "fraud-dev-sagemaker-execution" in result.stdout
