@@ -140,3 +140,24 @@ def test_the_protocol_turns_nagle_off() -> None:
         server.should_exit = True
         thread.join(timeout=10)
     assert seen == [1]
+
+
+def test_exposition_parses_with_the_reference_prometheus_parser(tmp_path: Path) -> None:
+    """What Prometheus scrapes: every family parses with prometheus-client's own parser, typed right."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    worker = metrics.Metrics(tmp_path)
+    worker.count_request("/invocations", 200)
+    worker.observe_latency(0.003)
+    worker.observe_batch(4)
+    worker.set_model_loaded(True)
+    families = {f.name: f for f in text_string_to_metric_families(worker.render().decode())}
+    worker.close()
+    assert families["serving_requests"].type == "counter"
+    assert families["serving_request_duration_seconds"].type == "histogram"
+    assert families["serving_batch_size"].type == "histogram"
+    assert families["serving_model_loaded"].type == "gauge"
+    (sample,) = [s for s in families["serving_requests"].samples if s.name == "serving_requests_total"]
+    assert sample.labels == {"path": "/invocations", "status": "200"} and sample.value == 1
+    buckets = [s for s in families["serving_request_duration_seconds"].samples if s.name.endswith("_bucket")]
+    assert buckets[-1].labels["le"] == "+Inf" and buckets[-1].value == 1
