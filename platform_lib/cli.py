@@ -34,16 +34,21 @@ def _root() -> None:
 
 @app.command()
 def plan(
-    stack: list[str] = typer.Option([], "--stack", "-s", help="Stack to plan (repeatable); a team stack brings its platform stack."),
+    stack: list[str] = typer.Option(
+        [], "--stack", "-s", help="Stack to plan (repeatable); a team stack brings its platform stack."),
     all_stacks: bool = typer.Option(False, "--all", help="Plan every stack in the stacks directory."),
-    program: Optional[Path] = typer.Option(None, "--program", help="Plan any Pulumi Python program (file or directory)."),
-    env: Environment = typer.Option(Environment.prod, "--env",
-                                    help="Environment whose policy levels apply to --program."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="A Pulumi.<stack>.yaml giving --program its config."),
+    program: Optional[Path] = typer.Option(
+        None, "--program", help="Plan any Pulumi Python program (file or directory)."),
+    env: Environment = typer.Option(
+        Environment.prod, "--env", help="Environment whose policy levels apply to --program."),
+    config_file: Optional[Path] = typer.Option(
+        None, "--config", help="A Pulumi.<stack>.yaml giving --program its config."),
     stacks_dir: Optional[Path] = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
     json_file: Optional[Path] = typer.Option(None, "--json", help="Write the whole plan as JSON."),
-    jobs: int = typer.Option(min(os.cpu_count() or 1, 2), "--jobs", "-j", min=1, help="Worker processes."),
-    tree: Optional[bool] = typer.Option(None, "--tree/--no-tree", help="Print the resource tree (default: not with --all)."),
+    jobs: int = typer.Option(
+        os.cpu_count() or 1, "--jobs", "-j", min=1, help="Worker processes (default: one per core)."),
+    tree: Optional[bool] = typer.Option(
+        None, "--tree/--no-tree", help="Print the resource tree (default: not with --all)."),
 ) -> None:
     """Run stacks' programs under Pulumi mocks and the policy pack on the result, offline.
 

@@ -17,7 +17,9 @@ def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
     """The platform stack's outputs, checked against the contract and against this team's config."""
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{config.platform_stack_name}"
     reference = pulumi.StackReference(stack)
-    return reference.outputs.apply(lambda outputs: _check(parse(PlatformOutputs, outputs, f"stack {stack}"), config, stack))
+    return reference.outputs.apply(
+        lambda outputs: _check(parse(PlatformOutputs, outputs, f"stack {stack}"), config, stack)
+    )
 
 
 def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> PlatformOutputs:

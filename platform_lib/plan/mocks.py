@@ -83,7 +83,10 @@ class PlanMocks(pulumi.runtime.Mocks):
         service, kind = typ.split(":")[1].split("/")[0], typ.rsplit(":", 1)[-1]
         prefix = _ID_PREFIX.get(kind)
         physical = inputs.get("name") if isinstance(inputs.get("name"), str) else None
-        resource_id = f"{prefix}-0{_digest(typ, name)}" if prefix else (physical or f"{name}-{_digest(typ, name, length=7)}")
+        if prefix:
+            resource_id = f"{prefix}-0{_digest(typ, name)}"
+        else:
+            resource_id = physical or f"{name}-{_digest(typ, name, length=7)}"
         location = "" if service in _GLOBAL_SERVICES else region
         arn = f"arn:aws:{service}:{location}:{account}:{_kebab(kind)}/{physical or resource_id}"
         state = {"arn": arn, "id": resource_id, "name": physical or resource_id, **inputs}
