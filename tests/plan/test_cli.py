@@ -102,3 +102,19 @@ def test_copied_stack_file_is_caught_as_a_physical_name_collision(tmp_path):
     assert result.returncode == 2
     assert "physical name collision: stacks fraud-dev, fraud-dev-copy" in result.stdout
     assert "fraud-dev-sagemaker-execution" in result.stdout
+
+
+def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
+    platform = (ROOT / "stacks" / "Pulumi.platform-dev.yaml").read_text()
+    (tmp_path / "Pulumi.platform-staging.yaml").write_text(
+        platform.replace("environment: dev", "environment: staging").replace("10.10.0.0/16", "10.30.0.0/16"))
+    team = (ROOT / "stacks" / "Pulumi.fraud-dev.yaml").read_text()
+    (tmp_path / "Pulumi.ads-staging.yaml").write_text(
+        team.replace("environment: dev", "environment: staging").replace("fraud", "ads"))
+    out = tmp_path / "plan.json"
+    result = mlp("plan", "--all", "--stacks-dir", str(tmp_path), "--json", str(out))
+    assert result.returncode == 0, result.stdout
+    stacks = json.loads(out.read_text())["stacks"]
+    assert stacks["ads-staging"]["outputs"]["buckets"]["raw"] == "ads-staging-raw-111111111111-euw1"
+    assert mlp("stacks", "--env", "staging", "--stacks-dir", str(tmp_path)).stdout.split() == [
+        "platform-staging", "ads-staging"]
