@@ -91,7 +91,7 @@ def test_private_ingress_is_compliant(kit):
 def test_public_ingress_is_reported(kit, entry, tags, opened):
     sg = group(kit, "web", [entry], tags)
     [(message, urn)] = kit.run(NO_PUBLIC_INGRESS, kit.stack(sg))
-    assert urn == sg.urn and f"security group 'web' allows ingress from" in message
+    assert urn == sg.urn and "security group 'web' allows ingress from" in message
     assert opened in message and "ml-platform/purpose=load-balancer" in message
 
 
