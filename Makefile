@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Use the machine's local wheel directory when it has one (the CPU torch build lives there).
 PIP_FLAGS := -q $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
 
-.PHONY: demo test bench bench-serving clean
+.PHONY: demo test lint bench bench-serving clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2
+
+lint: $(STAMP)             # ruff (style, import order, bugbear) and mypy (with the pydantic plugin)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)            # offline plan: wall time, overhead vs bare SDK, scaling
 	$(BIN)/python benchmarks/plan.py

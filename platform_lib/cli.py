@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from enum import Enum
 import warnings
+from enum import Enum
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -37,17 +36,17 @@ def plan(
     stack: list[str] = typer.Option(
         [], "--stack", "-s", help="Stack to plan (repeatable); a team stack brings its platform stack."),
     all_stacks: bool = typer.Option(False, "--all", help="Plan every stack in the stacks directory."),
-    program: Optional[Path] = typer.Option(
+    program: Path | None = typer.Option(
         None, "--program", help="Plan any Pulumi Python program (file or directory)."),
     env: Environment = typer.Option(
         Environment.prod, "--env", help="Environment whose policy levels apply to --program."),
-    config_file: Optional[Path] = typer.Option(
+    config_file: Path | None = typer.Option(
         None, "--config", help="A Pulumi.<stack>.yaml giving --program its config."),
-    stacks_dir: Optional[Path] = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
-    json_file: Optional[Path] = typer.Option(None, "--json", help="Write the whole plan as JSON."),
+    stacks_dir: Path | None = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the whole plan as JSON."),
     jobs: int = typer.Option(
         os.cpu_count() or 1, "--jobs", "-j", min=1, help="Worker processes (default: one per core)."),
-    tree: Optional[bool] = typer.Option(
+    tree: bool | None = typer.Option(
         None, "--tree/--no-tree", help="Print the resource tree (default: not with --all)."),
 ) -> None:
     """Run stacks' programs under Pulumi mocks and the policy pack on the result, offline.
@@ -93,8 +92,8 @@ def plan(
 
 @app.command()
 def stacks(
-    env: Optional[Environment] = typer.Option(None, "--env", help="Only stacks of this environment."),
-    stacks_dir: Optional[Path] = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
+    env: Environment | None = typer.Option(None, "--env", help="Only stacks of this environment."),
+    stacks_dir: Path | None = typer.Option(None, "--stacks-dir", help="Where Pulumi.<stack>.yaml files live."),
 ) -> None:
     """List stack names in deployment order (platform stacks before the team stacks that read them).
 

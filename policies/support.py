@@ -17,7 +17,7 @@ import keyword
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any, Protocol
 
 from pulumi_policy import Secret
@@ -31,9 +31,9 @@ from pulumi_policy.proxy import UnknownValueError
 class _Unknown:
     """Marker for a value that cannot be known during preview."""
 
-    _instance: "_Unknown | None" = None
+    _instance: _Unknown | None = None
 
-    def __new__(cls) -> "_Unknown":
+    def __new__(cls) -> _Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -244,7 +244,7 @@ def purpose_of(resource: Any) -> str | None:
     return effective_tags(resource).get(PURPOSE_TAG)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_taggable(resource_type: str) -> bool | None:
     """Whether pulumi-aws says ``resource_type`` is taggable; None when the type can't be resolved.
 

@@ -7,7 +7,7 @@ import platform
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def build(*, hyperparameters: Hyperparameters, dataset: Dataset, metrics: Mappin
         "format": FORMAT,
         "model": {"task": "multiclass-classification", "architecture": "mlp", "artifact": "model.pt",
                   "framework": "torchscript", "handler": "code/inference.py"},
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_job_name": job_name,
         "git_revision": git_revision(),
         "framework_versions": {"torch": torch.__version__, "python": platform.python_version()},

@@ -7,9 +7,10 @@ offending key, its line, and what is allowed.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError

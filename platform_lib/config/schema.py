@@ -13,7 +13,7 @@ import ipaddress
 import itertools
 import re
 from ipaddress import IPv4Network
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -249,4 +249,4 @@ class TeamConfig(StackBase):
         return self
 
 
-StackConfig = Annotated[Union[PlatformConfig, TeamConfig], Field(discriminator="kind")]
+StackConfig = Annotated[PlatformConfig | TeamConfig, Field(discriminator="kind")]

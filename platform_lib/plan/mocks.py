@@ -10,7 +10,8 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pulumi
 

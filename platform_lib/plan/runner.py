@@ -7,10 +7,11 @@ import multiprocessing
 import runpy
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from platform_lib.config.loader import ConfigError, StackFile, load_stack_file
 from platform_lib.contract import ContractError, PlatformOutputs, TeamOutputs, parse

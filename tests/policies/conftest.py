@@ -18,7 +18,6 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
-
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.rule import Rule
