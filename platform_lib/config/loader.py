@@ -26,6 +26,8 @@ TOP_LEVEL_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt",
 MAX_EXPANDED_NODES = 10_000
 _ADAPTER: TypeAdapter[PlatformConfig | TeamConfig] = TypeAdapter(StackConfig)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# Keys whose values are digits that must stay text: the file must quote them.
+QUOTED_KEYS = ("accountId",)
 _DEFAULTED = {section for defaults in ENVIRONMENT_DEFAULTS.values() for section in defaults}
 
 Loc = tuple[str | int, ...]
@@ -92,6 +94,15 @@ def load_stack_file(path: Path) -> StackFile:
     problems = [
         Problem(f"config.{key}", f"key needs a namespace, e.g. '{NAMESPACE}:{key}'", _line(root, ("config", key)))
         for key in raw if ":" not in str(key)
+    ]
+    if problems:
+        raise ConfigError(source, problems)
+    problems = [
+        Problem(f"{NAMESPACE}:{key}", f"{node.value} is not quoted: write {key}: \"{node.value}\". YAML may read "
+                                      f"unquoted digits as a number, which loses leading zeros (012345678901) or "
+                                      f"reads them as octal (012345670123 is 1402433619)", node.start_mark.line + 1)
+        for key in QUOTED_KEYS
+        if isinstance(node := _node(root, ("config", f"{NAMESPACE}:{key}")), yaml.ScalarNode) and node.style is None
     ]
     if problems:
         raise ConfigError(source, problems)
@@ -326,6 +337,16 @@ def _type_name(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
              dict: "a mapping", type(None): "empty"}
     return names.get(type(value), f"a {type(value).__name__}")
+
+
+def _node(root: yaml.Node | None, path: tuple[str, ...]) -> yaml.Node | None:
+    """The value node at a path of mapping keys, if the file has it."""
+    node = root
+    for key in path:
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        node = next((v for k, v in node.value if k.value == key), None)
+    return node
 
 
 def _line(root: yaml.Node | None, path: tuple) -> int | None:

@@ -65,13 +65,9 @@ def known_region(value: str) -> str:
 
 
 def account_id(value: Any) -> str:
-    """A 12-digit account id, given as text: YAML reads unquoted digits as a number."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError(f"{value} is a number, not text: write the account id in quotes, e.g. "
-                         f"accountId: \"012345678901\". YAML reads unquoted digits as a number, which drops "
-                         f"leading zeros (and reads some 0-prefixed ones as octal)")
+    """A 12-digit account id, as text (a stack file quotes it: YAML may read digits as a number)."""
     if not isinstance(value, str) or not re.fullmatch(ACCOUNT_ID_PATTERN, value):
-        raise ValueError(f"{value!r} is not a 12-digit AWS account id; write it in quotes, e.g. \"123456789012\"")
+        raise ValueError(f"{value!r} is not a 12-digit AWS account id in quotes, e.g. \"012345678901\"")
     return value
 
 
