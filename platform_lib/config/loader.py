@@ -84,34 +84,29 @@ def load_stack_file(path: Path) -> StackFile:
     source = str(path)
     name = stack_name(path)
     root, document = _parse(path)
+    key_lines = _key_lines(root)
     if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
         raise ConfigError(source, [Problem("config", "the file needs a top-level 'config:' mapping", 1)])
     unknown_top = sorted(str(k) for k in set(document) - set(TOP_LEVEL_KEYS))
     if unknown_top:
         raise ConfigError(source, [Problem(k, f"unknown top-level key; allowed: {', '.join(TOP_LEVEL_KEYS)}",
-                                           _line(root, (k,))) for k in unknown_top])
+                                           _line(key_lines, (k,))) for k in unknown_top])
     raw = document["config"]
     problems = [
-        Problem(f"config.{key}", f"key needs a namespace, e.g. '{NAMESPACE}:{key}'", _line(root, ("config", key)))
+        Problem(f"config.{key}", f"key needs a namespace, e.g. '{NAMESPACE}:{key}'", _line(key_lines, ("config", key)))
         for key in raw if ":" not in str(key)
     ]
     if problems:
         raise ConfigError(source, problems)
-    problems = [
-        Problem(f"{NAMESPACE}:{key}", f"{node.value} is not quoted: write {key}: \"{node.value}\". YAML may read "
-                                      f"unquoted digits as a number, which loses leading zeros (012345678901) or "
-                                      f"reads them as octal (012345670123 is 1402433619)", node.start_mark.line + 1)
-        for key in QUOTED_KEYS
-        if isinstance(node := _node(root, ("config", f"{NAMESPACE}:{key}")), yaml.ScalarNode) and node.style is None
-    ]
+    problems = list(_unquoted(root))
     if problems:
         raise ConfigError(source, problems)
     ours = {key.split(":", 1)[1]: value for key, value in raw.items() if key.startswith(f"{NAMESPACE}:")}
-    config = validate(ours, source, lines=lambda loc: _line(root, ("config", f"{NAMESPACE}:{loc[0]}", *loc[1:])))
+    config = validate(ours, source,
+                      lines=lambda loc: _line(key_lines, ("config", f"{NAMESPACE}:{loc[0]}", *loc[1:])))
     pulumi_config = {key: value if isinstance(value, str) else json.dumps(value, default=str)
                      for key, value in raw.items()}
-    return StackFile(path=path, name=name, config=config, pulumi_config=pulumi_config,
-                     key_lines=dict(_key_lines(root)))
+    return StackFile(path=path, name=name, config=config, pulumi_config=pulumi_config, key_lines=key_lines)
 
 
 def platform_stack_file(team: StackFile) -> StackFile:
@@ -208,8 +203,8 @@ def _yaml_path(keys: tuple[str, ...]) -> str:
     return ".".join(keys)
 
 
-def _walk(root: yaml.Node | None) -> Iterator[tuple[tuple[str, ...], yaml.MappingNode]]:
-    """Every mapping of the tree once (aliases are not followed twice), with its YAML path."""
+def _walk(root: yaml.Node | None) -> Iterator[tuple[tuple[str, ...], yaml.MappingNode | yaml.SequenceNode]]:
+    """Every mapping and list of the tree once (aliases are not followed twice), with its YAML path."""
     seen: set[int] = set()
     stack: list[tuple[tuple[str, ...], yaml.Node]] = [((), root)] if root is not None else []
     while stack:
@@ -221,12 +216,15 @@ def _walk(root: yaml.Node | None) -> Iterator[tuple[tuple[str, ...], yaml.Mappin
             yield keys, node
             stack.extend((keys + (str(k.value),), v) for k, v in node.value if isinstance(k, yaml.ScalarNode))
         elif isinstance(node, yaml.SequenceNode):
+            yield keys, node
             stack.extend((keys + (str(i),), item) for i, item in enumerate(node.value))
 
 
 def _duplicate_keys(root: yaml.Node | None) -> Iterator[Problem]:
     """YAML keeps only the last of two equal keys; a stack file must not say two things."""
     for keys, mapping in _walk(root):
+        if not isinstance(mapping, yaml.MappingNode):
+            continue
         first: dict[tuple[str, str], int] = {}
         for key, _ in mapping.value:
             if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE_TAG:
@@ -256,11 +254,16 @@ def _expanded_size(root: yaml.Node | None) -> int:
     return size(root) if root is not None else 0
 
 
-def _key_lines(root: yaml.Node | None) -> Iterator[tuple[str, int]]:
-    for keys, mapping in _walk(root):
-        for key, _ in mapping.value:
-            if isinstance(key, yaml.ScalarNode):
-                yield _yaml_path(keys + (str(key.value),)), key.start_mark.line + 1
+def _key_lines(root: yaml.Node | None) -> dict[str, int]:
+    """The line of every key and list item, by YAML path (``ml-platform:servingRegions.1``)."""
+    lines: dict[str, int] = {}
+    for keys, node in _walk(root):
+        if isinstance(node, yaml.MappingNode):
+            lines.update((_yaml_path(keys + (str(k.value),)), k.start_mark.line + 1)
+                         for k, _ in node.value if isinstance(k, yaml.ScalarNode))
+        else:
+            lines.update((_yaml_path(keys + (str(i),)), item.start_mark.line + 1) for i, item in enumerate(node.value))
+    return lines
 
 
 def _decode(text: str) -> Any:
@@ -339,29 +342,31 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), f"a {type(value).__name__}")
 
 
-def _node(root: yaml.Node | None, path: tuple[str, ...]) -> yaml.Node | None:
-    """The value node at a path of mapping keys, if the file has it."""
-    node = root
-    for key in path:
-        if not isinstance(node, yaml.MappingNode):
-            return None
-        node = next((v for k, v in node.value if k.value == key), None)
-    return node
+def _unquoted(root: yaml.Node | None) -> Iterator[Problem]:
+    """Values of ``QUOTED_KEYS`` written without quotes, whatever YAML made of them."""
+    config = _value(root, "config")
+    for key in QUOTED_KEYS:
+        node = _value(config, f"{NAMESPACE}:{key}")
+        if isinstance(node, yaml.ScalarNode) and node.style is None:
+            yield Problem(f"{NAMESPACE}:{key}", f"{node.value} is not quoted: write {key}: \"{node.value}\". YAML "
+                                                f"may read unquoted digits as a number, which loses leading zeros "
+                                                f"(012345678901) or reads them as octal (012345670123 is 1402433619)",
+                          node.start_mark.line + 1)
 
 
-def _line(root: yaml.Node | None, path: tuple) -> int | None:
-    """The 1-based line of the deepest node along ``path`` in the composed YAML tree."""
-    node, line, depth = root, None, 0
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
-            if match is None:
-                break
-            line, node, depth = match[0].start_mark.line + 1, match[1], depth + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node, depth = node.value[key], depth + 1
-            line = node.start_mark.line + 1
-        else:
-            break
-    # A path that ends at "config:" only (a key the file does not have) has no line of its own.
-    return line if depth > 1 or len(path) == 1 else None
+def _value(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(mapping, yaml.MappingNode):
+        return None
+    return next((v for k, v in mapping.value if k.value == key), None)
+
+
+def _line(key_lines: Mapping[str, int], path: tuple[str | int, ...]) -> int | None:
+    """The line of the deepest key along ``path`` that the file has.
+
+    Below ``config`` the key itself must exist: a key the file lacks has no line of its own.
+    """
+    for depth in range(len(path), 0, -1):
+        line = key_lines.get(_yaml_path(tuple(str(p) for p in path[:depth])))
+        if line is not None and (depth > 1 or len(path) == 1):
+            return line
+    return None
