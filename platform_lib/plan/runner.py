@@ -71,8 +71,10 @@ def warm_up() -> None:
     """Import the program and the provider modules it touches once, before forking workers."""
     import pulumi_aws as aws
 
+    from policies.resource_types import warm_up_modules
+
     _infra_program()
-    for module in ("s3", "ec2", "iam", "kms", "cloudwatch"):
+    for module in warm_up_modules("aws"):
         getattr(aws, module)
 
 

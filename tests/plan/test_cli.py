@@ -25,7 +25,8 @@ def test_team_stack_plans_with_its_platform_and_writes_json(tmp_path):
     fraud = plan["stacks"]["fraud-prod"]
     assert fraud["exitCode"] == 0 and fraud["violations"] == []
     assert fraud["outputs"]["modelsBuckets"]["us-east-1"] == "fraud-prod-models-222222222222-use1"
-    bucket = next(r for r in fraud["resources"] if r["name"] == "fraud-prod-raw" and r["type"] == "aws:s3/bucket:Bucket")
+    bucket = next(r for r in fraud["resources"]
+                  if r["name"] == "fraud-prod-raw" and r["type"] == "aws:s3/bucket:Bucket")
     assert bucket["parent"].endswith("::fraud-prod-raw") and bucket["protect"] is True
     assert bucket["urn"] == ("urn:pulumi:fraud-prod::ml-platform::ml-platform:storage:DataLake$"
                              "ml-platform:storage:SecureBucket$aws:s3/bucket:Bucket::fraud-prod-raw")
@@ -122,7 +123,7 @@ def test_command_groups_are_modules_registered_by_one_line_each():
     from platform_lib.cli import app
 
     assert app.COMMAND_GROUPS == ("plan",)
-    names = sorted(command.callback.__name__ for command in app.app.registered_commands)
+    names = sorted(getattr(command.callback, "__name__", "") for command in app.app.registered_commands)
     assert names == ["plan", "stacks"]
 
 
