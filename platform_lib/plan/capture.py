@@ -32,13 +32,17 @@ class CapturedResource:
     retain_on_delete: bool = False
     id: str | None = None
     read: bool = False            # an existing resource read by the program (e.g. a StackReference)
+    source_file: str | None = None  # where the program registered it (not in the JSON: moves with the code)
+    source_line: int | None = None
 
     def as_json(self) -> dict[str, Any]:
+        """Plain, deterministic data: keys and dependency lists sorted."""
         return {
             "type": self.type, "name": self.name, "urn": self.urn, "parent": self.parent,
             "provider": self.provider, "custom": self.custom, "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete, "read": self.read, "inputs": self.inputs,
-            "dependencies": self.dependencies, "propertyDependencies": self.property_dependencies,
+            "retainOnDelete": self.retain_on_delete, "read": self.read, "inputs": sorted_data(self.inputs),
+            "dependencies": sorted(self.dependencies),
+            "propertyDependencies": {k: sorted(v) for k, v in sorted(self.property_dependencies.items())},
         }
 
 
@@ -53,6 +57,15 @@ class Capture:
 
 class ProgramError(Exception):
     """The program raised, or one of its outputs failed to resolve."""
+
+
+def sorted_data(value: Any) -> Any:
+    """JSON-able data with every mapping's keys in sorted order (lists keep theirs: order is data)."""
+    if isinstance(value, dict):
+        return {k: sorted_data(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_data(v) for v in value]
+    return value
 
 
 def unwrap(value: Any) -> Any:
@@ -78,6 +91,7 @@ class CapturingMonitor(sdk.MockMonitor):
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.captured: list[CapturedResource] = []
+        self.duplicates: list[str] = []
         self.stack_urn = ""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -90,6 +104,8 @@ class CapturingMonitor(sdk.MockMonitor):
         if request.type == STACK_TYPE:
             self.stack_urn = urn
             return sdk.RegisterResourceResponse(urn=urn)
+        if urn in self.resources:
+            self.duplicates.append(urn)
         sdk.ensure_event_loop()
         inputs = sdk.deserialize_properties(request.object)
         args = pulumi.runtime.MockResourceArgs(
@@ -107,6 +123,8 @@ class CapturingMonitor(sdk.MockMonitor):
             dependencies=[d for d in request.dependencies if d != self.stack_urn],
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
             protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete), id=resource_id,
+            source_file=request.sourcePosition.uri.removeprefix("file://") or None,
+            source_line=request.sourcePosition.line or None,
         ))
         self.resources[urn] = sdk.ResourceRegistration(urn, resource_id, state)
         state_proto = sdk.sync_await(sdk.serialize_properties(state, {}))
@@ -147,8 +165,14 @@ def run(
     try:
         sdk.sync_await(sdk.run_pulumi_func(program))
         outputs = {k: sdk.sync_await(pulumi.Output.from_input(v).future()) for k, v in root.outputs.items()}
+    except SystemExit as exc:  # the engine would report a failed program, not exit with its code
+        raise ProgramError(f"the program called sys.exit({exc.code!r}) before it finished") from exc
     except Exception as exc:  # the program's own error is the message the user needs
         raise ProgramError(_describe(exc)) from exc
+    if monitor.duplicates:
+        raise ProgramError("duplicate resource URN " + ", ".join(repr(u) for u in dict.fromkeys(monitor.duplicates))
+                           + ": two resources of the same type and name (under the same parent); "
+                           "the Pulumi engine refuses this, give each a unique name")
     return Capture(project, stack, monitor.captured, unwrap(outputs), sorted(mocks.unknown_invokes))
 
 

@@ -69,7 +69,8 @@ def test_invalid_config_exits_2_naming_file_and_key(tmp_path):
 
 def test_unknown_stack_exits_2_listing_stacks():
     result = mlp("plan", "--stack", "nope")
-    assert result.returncode == 2 and "platform-dev" in result.stdout
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"no stack file {ROOT}/stacks/Pulumi.nope.yaml; stacks here: fraud-dev, ")
 
 
 def test_broken_contract_between_team_and_platform_exits_2(tmp_path):
@@ -90,7 +91,7 @@ def test_stacks_lists_an_environment_in_deployment_order():
 def test_stacks_refuses_an_invalid_stack_file(tmp_path):
     (tmp_path / "Pulumi.x-dev.yaml").write_text("config:\n  ml-platform:kind: lab\n")
     result = mlp("stacks", "--stacks-dir", str(tmp_path))
-    assert result.returncode == 2 and "Pulumi.x-dev.yaml" in result.stdout
+    assert result.returncode == 2 and "Pulumi.x-dev.yaml" in result.stderr and result.stdout == ""
 
 
 def test_copied_stack_file_is_caught_as_a_physical_name_collision(tmp_path):
