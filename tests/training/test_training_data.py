@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from training import data, dataset
 from training.contract import Channel
 from training.errors import DataError
+from training.examples.digits import data, dataset
 
 
 def _channels(root: Path, **overrides: Channel) -> dict[str, Channel]:

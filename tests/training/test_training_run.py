@@ -16,15 +16,16 @@ import torch
 
 from training import checkpoint
 from training.__main__ import main
-from training.metrics import METRIC_DEFINITIONS, find_lines, parse_line
+from training.examples.digits.metrics import METRIC_DEFINITIONS
+from training.metrics import find_lines, parse_line
 
 
 def test_metric_lines_parse_with_the_published_regexes(trained_job) -> None:
     assert all(re.compile(d["Regex"]).groups == 1 for d in METRIC_DEFINITIONS)
     log_lines = trained_job.log.splitlines()
-    matching = [line for line in log_lines if parse_line(line)]
+    matching = [line for line in log_lines if parse_line(line, METRIC_DEFINITIONS)]
     assert len(matching) == 6 and [m for line in matching for m in find_lines(line)] == find_lines(trained_job.log)
-    parsed = [parse_line(line) for line in matching]
+    parsed = [parse_line(line, METRIC_DEFINITIONS) for line in matching]
     assert [p["epoch"] for p in parsed] == [1, 2, 3, 4, 5, 6]
     assert all(set(p) == {d["Name"] for d in METRIC_DEFINITIONS} for p in parsed)
     assert parsed[-1]["train:loss"] < parsed[0]["train:loss"]
@@ -145,12 +146,12 @@ def test_incompatible_checkpoint_is_refused(trained_job, base_dir,
 @pytest.mark.usefixtures("no_launcher_env")
 def test_finished_checkpoint_is_exported_without_training(trained_job, base_dir,
                                                           monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                                          capfd: pytest.CaptureFixture[str]) -> None:
     base = base_dir({"epochs": "6", "lr": "0.003", "hidden_sizes": "64,32", "seed": "7"})
     _copy_checkpoint(trained_job.base, base)
     code, reason = _run_in_process(base, monkeypatch)
     assert code == 0, reason
-    assert "epochs_done=6 step=0" in capsys.readouterr().out
+    assert "epochs_done=6 step=0" in capfd.readouterr().out
     resumed = torch.jit.load(str(base / "model" / "model.pt")).state_dict()
     original = torch.jit.load(str(trained_job.model_dir / "model.pt")).state_dict()
     assert all(torch.equal(resumed[k], original[k]) for k in original)
