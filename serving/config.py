@@ -160,6 +160,12 @@ def resolve(argv: list[str] | None = None, env: dict[str, str] | None = None) ->
 
 
 def from_environment() -> Settings:
-    """Settings in a worker process: what the parent resolved, else resolve from the environment."""
-    raw = os.environ.get(SETTINGS_ENV)
-    return Settings.from_json(raw) if raw else resolve([])
+    """Settings in a worker process: exactly what the parent (`serve`) resolved and handed down."""
+    raw = os.environ.get(SETTINGS_ENV, "").strip()
+    if not raw:
+        raise RuntimeError(f"{SETTINGS_ENV} is not set: start the server with `serve`, which resolves the "
+                           "settings once and hands them to its workers")
+    try:
+        return Settings.from_json(raw)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeError(f"{SETTINGS_ENV} does not hold settings written by `serve` ({exc})") from None
