@@ -147,15 +147,13 @@ def _format(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def num_gpus(environ: Mapping[str, str]) -> int:
+def num_gpus(env: TrainingEnv) -> int:
     """``SM_NUM_GPUS`` if set, else the NVIDIA devices the container sees (without importing torch)."""
-    raw = environ.get("SM_NUM_GPUS", "").strip()
-    return int(raw) if raw.isdigit() else len(glob.glob("/dev/nvidia[0-9]*"))
+    return env.num_gpus if env.num_gpus is not None else len(glob.glob("/dev/nvidia[0-9]*"))
 
 
-def sm_variables(env: TrainingEnv, entry: EntryPoint, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def sm_variables(env: TrainingEnv, entry: EntryPoint) -> dict[str, str]:
     """The ``SM_*`` variables the toolkit sets for the user's process, for this job and entry point."""
-    environ = os.environ if environ is None else environ
     user, _ = hyperparameters.split_reserved(hyperparameters.decode(env.hyperparameters))
     resource_config: dict[str, Any] = {"current_host": env.current_host, "hosts": list(env.hosts)}
     if env.network_interface_name:
@@ -167,7 +165,7 @@ def sm_variables(env: TrainingEnv, entry: EntryPoint, environ: Mapping[str, str]
         "hosts": list(env.hosts),
         "current_host": env.current_host,
         "network_interface_name": env.network_interface_name,
-        "num_gpus": num_gpus(environ),
+        "num_gpus": num_gpus(env),
         "num_cpus": len(os.sched_getaffinity(0)),
         "input_dir": str(env.paths.base / "input"),
         "input_config_dir": str(env.paths.config_dir),

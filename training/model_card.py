@@ -19,13 +19,13 @@ FORMAT = 1
 FILE_NAME = "model_card.json"
 
 
-def git_revision(source: Path | None = None) -> str:
+def git_revision() -> str:
     """``GIT_REVISION`` (baked into the image at build time), else ``git rev-parse``, else ``unknown``."""
     revision = os.environ.get("GIT_REVISION", "").strip()
     if revision and revision != "unknown":
         return revision
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source or Path(__file__).parent,
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
                                 capture_output=True, text=True, timeout=5, check=True)
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -54,10 +55,12 @@ def test_model_artifacts_load_and_predict(trained_job, digits_channels: Path) ->
 
 def test_model_card(trained_job, digits_channels: Path) -> None:
     card = json.loads((trained_job.model_dir / "model_card.json").read_text())
-    required = {"created_at", "git_revision", "framework_versions", "hyperparameters", "metrics", "data", "schema"}
-    assert required <= set(card)
-    assert card["framework_versions"]["torch"] == torch.__version__
-    assert re.fullmatch(r"[0-9a-f]{40}|unknown", card["git_revision"])
+    assert set(card) == {"format", "created_at", "training_job_name", "git_revision", "framework_versions", "model",
+                         "hyperparameters", "metrics", "history", "data", "schema", "training"}
+    assert card["framework_versions"] == {"torch": torch.__version__, "python": platform.python_version()}
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True)
+    assert card["git_revision"] == head.stdout.strip() and re.fullmatch(r"[0-9a-f]{40}", card["git_revision"])
+    assert card["training_job_name"] is None and card["training"] == {"world_size": 1, "device": "cpu"}
     assert card["hyperparameters"]["epochs"] == 6 and card["hyperparameters"]["hidden_sizes"] == [64, 32]
     assert set(card["metrics"]) == {"train_loss", "train_accuracy", "validation_loss", "validation_accuracy"}
     assert len(card["history"]) == 6 and card["history"][-1] == card["metrics"]
