@@ -42,7 +42,10 @@ MAX_FEATURES = 2500  # SageMaker's limit of feature definitions per group
 
 
 class _Declaration(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False)
+    # camelCase aliases come from to_camel, which the mypy plugin cannot see through
+    model_config = ConfigDict(  # type: ignore[pydantic-alias]
+        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False
+    )
 
 
 class Ttl(_Declaration):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from platform_lib.features.declaration import FeaturesConfig
 
-TRANSACTIONS = {
+TRANSACTIONS: dict[str, Any] = {
     "name": "transactions",
     "description": "One row per card transaction",
     "recordIdentifier": "transaction_id",
