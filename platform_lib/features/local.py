@@ -1,0 +1,249 @@
+"""The local backend: the same semantics as SageMaker Feature Store, on a laptop.
+
+- offline store: one DuckDB table per group under ``<root>/offline.duckdb``, every record ever
+  ingested (like the offline store's history), read with an ASOF join for point-in-time training sets;
+- online store: one SQLite table per group under ``<root>/online.sqlite``, the latest record per id
+  by event time (an older event never overwrites a newer one), expired after the group's TTL.
+
+SQLite serves the online reads because a DuckDB point query costs about a millisecond of planning;
+SQLite answers a primary-key lookup in microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .client import FEATURE_EVENT_TIME, DatasetReport, IngestReport, Progress, Record, output_features
+from .declaration import FeatureGroup
+from .table import EVENT_TS, ROW, quote, sql_type
+
+SEQ = "__seq"                # ingest order: the later write wins between records of the same event time
+WRITE_TIME = "write_time"    # when the record was stored, as in SageMaker's offline store
+BATCH = 50_000
+
+
+def table_name(kind: str, group: FeatureGroup) -> str:
+    return f"{kind}_{group.name.replace('-', '_')}"
+
+
+class LocalBackend:
+    """Feature groups stored under ``root`` (created if missing)."""
+
+    name = "local"
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.root / "offline.duckdb"))
+        self.online = sqlite3.connect(str(self.root / "online.sqlite"), isolation_level=None,
+                                      check_same_thread=False)
+        self.online.execute("PRAGMA journal_mode=WAL")
+        self.online.execute("PRAGMA synchronous=NORMAL")
+        self._statements: dict[tuple[str, tuple[str, ...] | None, int], str] = {}
+
+    def describe(self) -> str:
+        return f"local store in {self.root}"
+
+    def close(self) -> None:
+        self.con.close()
+        self.online.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+    def _offline_table(self, group: FeatureGroup) -> str:
+        name = table_name("offline", group)
+        columns = [f"{quote(f.name)} {sql_type(f)}" for f in group.features]
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote(name)} ({', '.join(columns)}, "
+                         f"{WRITE_TIME} TIMESTAMP, {EVENT_TS} TIMESTAMP, {SEQ} BIGINT)")
+        self._same_columns(group, name, [c[0] for c in self.con.execute(
+            f"SELECT name FROM pragma_table_info({_text(name)})").fetchall()])
+        return name
+
+    def _online_table(self, group: FeatureGroup) -> str:
+        name = table_name("online", group)
+        columns = [f"{quote(f.name)} {_SQLITE[f.type] if not f.list else 'TEXT'}" for f in group.features]
+        self.online.execute(f"CREATE TABLE IF NOT EXISTS {quote(name)} ({', '.join(columns)}, "
+                            f"{EVENT_TS} REAL NOT NULL, PRIMARY KEY ({quote(group.record_identifier)})) "
+                            "WITHOUT ROWID")
+        self._same_columns(group, name, [r[1] for r in self.online.execute(f"PRAGMA table_info({quote(name)})")])
+        return name
+
+    @staticmethod
+    def _same_columns(group: FeatureGroup, table: str, columns: list[str]) -> None:
+        stored = [c for c in columns if not c.startswith("__") and c != WRITE_TIME]
+        declared = [f.name for f in group.features]
+        if stored != declared:
+            raise ValueError(f"the local store holds {group.name!r} with features {stored}, but the stack now "
+                             f"declares {declared}; ingest into a new directory or delete {table}")
+
+    # -- writes ---------------------------------------------------------------------------------
+    def ingest(self, group: FeatureGroup, table: duckdb.DuckDBPyRelation, progress: Progress | None) -> IngestReport:
+        total = self.con.execute(f"SELECT count(*) FROM {quote(table.alias)}").fetchall()[0][0]
+        report = IngestReport(group.name, total)
+        names = [f.name for f in group.features]
+        staged = table.alias
+        try:
+            self.con.execute("BEGIN")
+            if group.offline_store.enabled:
+                offline = self._offline_table(group)
+                start = self.con.execute(f"SELECT coalesce(max({SEQ}), 0) FROM {quote(offline)}").fetchall()[0][0]
+                self.con.execute(
+                    f"INSERT INTO {quote(offline)} SELECT {', '.join(map(quote, names))}, "
+                    f"now()::TIMESTAMP, {EVENT_TS}, {start} + {ROW} FROM {quote(staged)}")
+            if group.online_store.enabled:
+                self._upsert_online(group, staged, total, progress)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {quote(staged)}")
+        report.stored = total
+        if progress and not group.online_store.enabled:
+            progress(total, total)
+        return report
+
+    def _upsert_online(self, group: FeatureGroup, staged: str, total: int, progress: Progress | None) -> None:
+        online = self._online_table(group)
+        names = [f.name for f in group.features]
+        key = quote(group.record_identifier)
+        # The latest record per id within this input (later rows win ties), then "newer or equal wins".
+        latest = self.con.execute(
+            f"SELECT {', '.join(_to_sqlite(quote(f.name), f.list) for f in group.features)}, "
+            f"epoch_us({EVENT_TS}) / 1e6 FROM {quote(staged)} "
+            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {EVENT_TS} DESC, {ROW} DESC) = 1")
+        columns = ", ".join(map(quote, [*names, EVENT_TS]))
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*names, EVENT_TS])
+        statement = (f"INSERT INTO {quote(online)} ({columns}) VALUES ({', '.join('?' * (len(names) + 1))}) "
+                     f"ON CONFLICT ({key}) DO UPDATE SET {updates} "
+                     f"WHERE excluded.{EVENT_TS} >= {quote(online)}.{EVENT_TS}")
+        done = 0
+        self.online.execute("BEGIN")
+        try:
+            while rows := latest.fetchmany(BATCH):
+                self.online.executemany(statement, rows)
+                done += len(rows)
+                if progress:
+                    progress(min(done, total), total)
+            self.online.execute("COMMIT")
+        except BaseException:
+            self.online.execute("ROLLBACK")
+            raise
+        if progress:
+            progress(total, total)
+
+    # -- online reads ---------------------------------------------------------------------------
+    def _select(self, group: FeatureGroup, features: Sequence[str] | None, count: int) -> str:
+        key = (group.name, tuple(features) if features is not None else None, count)
+        statement = self._statements.get(key)
+        if statement is None:
+            table = table_name("online", group)
+            wanted = list(features) if features is not None else [f.name for f in group.features]
+            if group.record_identifier not in wanted:
+                wanted = [group.record_identifier, *wanted]
+            marks = ", ".join("?" * count)
+            statement = (f"SELECT {', '.join(map(quote, wanted))} FROM {quote(table)} "
+                         f"WHERE {quote(group.record_identifier)} IN ({marks}) AND {EVENT_TS} > ?")
+            self._statements[key] = statement
+        return statement
+
+    def _decode(self, group: FeatureGroup, cursor: sqlite3.Cursor, features: Sequence[str] | None) -> dict[str, Record]:
+        columns = [d[0] for d in cursor.description]
+        lists = {f.name for f in group.features if f.list}
+        found: dict[str, Record] = {}
+        for row in cursor:
+            record = {c: json.loads(v) if c in lists and v is not None else v for c, v in zip(columns, row, strict=True)}
+            record_id = str(record[group.record_identifier])
+            if features is not None and group.record_identifier not in features:
+                del record[group.record_identifier]
+            found[record_id] = record
+        return found
+
+    def _not_expired_after(self, group: FeatureGroup) -> float:
+        ttl = group.online_store.ttl
+        return time.time() - ttl.seconds() if ttl else float("-inf")
+
+    def get(self, group: FeatureGroup, record_id: str, features: Sequence[str] | None) -> Record | None:
+        try:
+            cursor = self.online.execute(self._select(group, features, 1),
+                                         (_key(group, record_id), self._not_expired_after(group)))
+        except sqlite3.OperationalError:
+            self._online_table(group)   # nothing ingested yet
+            return None
+        return next(iter(self._decode(group, cursor, features).values()), None)
+
+    def batch_get(self, group: FeatureGroup, record_ids: Sequence[str],
+                  features: Sequence[str] | None) -> dict[str, Record]:
+        found: dict[str, Record] = {}
+        for start in range(0, len(record_ids), 500):
+            chunk = [_key(group, i) for i in record_ids[start:start + 500]]
+            try:
+                cursor = self.online.execute(self._select(group, features, len(chunk)),
+                                             (*chunk, self._not_expired_after(group)))
+            except sqlite3.OperationalError:
+                self._online_table(group)
+                return {}
+            found.update(self._decode(group, cursor, features))
+        return found
+
+    # -- training sets --------------------------------------------------------------------------
+    def dataset(self, group: FeatureGroup, labels: duckdb.DuckDBPyRelation, time_column: str,
+                out: Path) -> DatasetReport:
+        offline = self._offline_table(group)
+        key = quote(group.record_identifier)
+        label_columns = [c for c in labels.columns if c not in (ROW, EVENT_TS)]
+        features = output_features(group)
+        staged = labels.alias
+        try:
+            # For each label row: the latest record with event time <= the label's time (ASOF), and
+            # among records of the same event time the last one written.
+            query = (
+                f"WITH f AS (SELECT {key}, {', '.join(map(quote, features)) + ', ' if features else ''}"
+                f"{EVENT_TS} AS __f_ts FROM {quote(offline)} "
+                f"QUALIFY row_number() OVER (PARTITION BY {key}, {EVENT_TS} ORDER BY {SEQ} DESC) = 1) "
+                f"SELECT {', '.join('l.' + quote(c) for c in label_columns)}"
+                f"{''.join(', f.' + quote(c) for c in features)}, "
+                f"{_event_time_out(group)} AS {FEATURE_EVENT_TIME} "
+                f"FROM {quote(staged)} l ASOF LEFT JOIN f ON l.{key} = f.{key} AND l.{EVENT_TS} >= f.__f_ts "
+                f"ORDER BY l.{ROW}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fmt = "PARQUET" if out.suffix.lower() == ".parquet" else "CSV, HEADER"
+            self.con.execute(f"COPY ({query}) TO {_text(str(out))} (FORMAT {fmt})")
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {quote(staged)}")
+        scan = f"read_parquet({_text(str(out))})" if fmt == "PARQUET" else f"read_csv({_text(str(out))}, header = true)"
+        rows, matched = self.con.execute(
+            f"SELECT count(*), count({FEATURE_EVENT_TIME}) FROM {scan}").fetchall()[0]
+        return DatasetReport(out, rows, matched)
+
+
+_SQLITE = {"Integral": "INTEGER", "Fractional": "REAL", "String": "TEXT"}
+
+
+def _to_sqlite(column: str, is_list: bool) -> str:
+    return f"CAST(to_json({column}) AS VARCHAR)" if is_list else column
+
+
+def _event_time_out(group: FeatureGroup) -> str:
+    """The joined record's event time, in the group's own format."""
+    if group.feature(group.event_time).type == "String":
+        return "strftime(f.__f_ts, '%Y-%m-%dT%H:%M:%S.%gZ')"
+    return "epoch_us(f.__f_ts) / 1e6"
+
+
+def _key(group: FeatureGroup, record_id: str) -> Any:
+    kind = group.feature(group.record_identifier).type
+    try:
+        return int(record_id) if kind == "Integral" else float(record_id) if kind == "Fractional" else record_id
+    except ValueError:
+        return record_id
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
