@@ -84,59 +84,52 @@ class LocalBackend:
 
     # -- writes ---------------------------------------------------------------------------------
     def ingest(self, group: FeatureGroup, table: duckdb.DuckDBPyRelation, progress: Progress | None) -> IngestReport:
-        total = self.con.execute(f"SELECT count(*) FROM {quote(table.alias)}").fetchall()[0][0]
-        report = IngestReport(group.name, total)
-        names = [f.name for f in group.features]
-        staged = table.alias
+        """Store the checked input in chunks of rows, in one transaction per store (all or nothing)."""
+        staged = quote(table.alias)
+        total = self.con.execute(f"SELECT count(*) FROM {staged}").fetchall()[0][0]
+        names = ", ".join(quote(f.name) for f in group.features)
+        offline = self._offline_table(group) if group.offline_store.enabled else None
+        online = self._online_statement(group) if group.online_store.enabled else None
+        self.con.execute("BEGIN")
+        self.online.execute("BEGIN")
         try:
-            self.con.execute("BEGIN")
-            if group.offline_store.enabled:
-                offline = self._offline_table(group)
+            start = 0
+            if offline:
                 start = self.con.execute(f"SELECT coalesce(max({SEQ}), 0) FROM {quote(offline)}").fetchall()[0][0]
-                self.con.execute(
-                    f"INSERT INTO {quote(offline)} SELECT {', '.join(map(quote, names))}, "
-                    f"now()::TIMESTAMP, {EVENT_TS}, {start} + {ROW} FROM {quote(staged)}")
-            if group.online_store.enabled:
-                self._upsert_online(group, staged, total, progress)
+            for first in range(1, total + 1, BATCH):
+                chunk = f"{ROW} BETWEEN {first} AND {first + BATCH - 1}"
+                if offline:
+                    self.con.execute(f"INSERT INTO {quote(offline)} SELECT {names}, now()::TIMESTAMP, {EVENT_TS}, "
+                                     f"{start} + {ROW} FROM {staged} WHERE {chunk}")
+                if online:
+                    # The latest record per id of this chunk (later rows win ties); the upsert keeps the
+                    # stored record when it is newer.
+                    key = quote(group.record_identifier)
+                    rows = self.con.execute(
+                        f"SELECT {', '.join(_to_sqlite(quote(f.name), f.list) for f in group.features)}, "
+                        f"epoch_us({EVENT_TS}) / 1e6 FROM {staged} WHERE {chunk} "
+                        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {EVENT_TS} DESC, {ROW} DESC) = 1"
+                    ).fetchall()
+                    self.online.executemany(online, rows)
+                if progress:
+                    progress(min(first + BATCH - 1, total), total)
+            self.online.execute("COMMIT")
             self.con.execute("COMMIT")
         except BaseException:
+            self.online.execute("ROLLBACK")
             self.con.execute("ROLLBACK")
             raise
         finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {quote(staged)}")
-        report.stored = total
-        if progress and not group.online_store.enabled:
-            progress(total, total)
-        return report
+            self.con.execute(f"DROP TABLE IF EXISTS {staged}")
+        return IngestReport(group.name, total, stored=total)
 
-    def _upsert_online(self, group: FeatureGroup, staged: str, total: int, progress: Progress | None) -> None:
-        online = self._online_table(group)
-        names = [f.name for f in group.features]
-        key = quote(group.record_identifier)
-        # The latest record per id within this input (later rows win ties), then "newer or equal wins".
-        latest = self.con.execute(
-            f"SELECT {', '.join(_to_sqlite(quote(f.name), f.list) for f in group.features)}, "
-            f"epoch_us({EVENT_TS}) / 1e6 FROM {quote(staged)} "
-            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {EVENT_TS} DESC, {ROW} DESC) = 1")
-        columns = ", ".join(map(quote, [*names, EVENT_TS]))
-        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in [*names, EVENT_TS])
-        statement = (f"INSERT INTO {quote(online)} ({columns}) VALUES ({', '.join('?' * (len(names) + 1))}) "
-                     f"ON CONFLICT ({key}) DO UPDATE SET {updates} "
-                     f"WHERE excluded.{EVENT_TS} >= {quote(online)}.{EVENT_TS}")
-        done = 0
-        self.online.execute("BEGIN")
-        try:
-            while rows := latest.fetchmany(BATCH):
-                self.online.executemany(statement, rows)
-                done += len(rows)
-                if progress:
-                    progress(min(done, total), total)
-            self.online.execute("COMMIT")
-        except BaseException:
-            self.online.execute("ROLLBACK")
-            raise
-        if progress:
-            progress(total, total)
+    def _online_statement(self, group: FeatureGroup) -> str:
+        online = quote(self._online_table(group))
+        columns = [*(f.name for f in group.features), EVENT_TS]
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
+        return (f"INSERT INTO {online} ({', '.join(map(quote, columns))}) VALUES ({', '.join('?' * len(columns))}) "
+                f"ON CONFLICT ({quote(group.record_identifier)}) DO UPDATE SET {updates} "
+                f"WHERE excluded.{EVENT_TS} >= {online}.{EVENT_TS}")
 
     # -- online reads ---------------------------------------------------------------------------
     def _select(self, group: FeatureGroup, features: Sequence[str] | None, count: int) -> str:
@@ -158,7 +151,8 @@ class LocalBackend:
         lists = {f.name for f in group.features if f.list}
         found: dict[str, Record] = {}
         for row in cursor:
-            record = {c: json.loads(v) if c in lists and v is not None else v for c, v in zip(columns, row, strict=True)}
+            record = {c: json.loads(v) if c in lists and v is not None else v
+                      for c, v in zip(columns, row, strict=True)}
             record_id = str(record[group.record_identifier])
             if features is not None and group.record_identifier not in features:
                 del record[group.record_identifier]
