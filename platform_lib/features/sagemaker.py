@@ -148,7 +148,8 @@ class SageMakerBackend:
             pending = [_take(remaining, entry) for entry in unprocessed]
             if not pending:
                 return failed
-            self.sleep(min(2 ** attempt * 0.2, 5.0))
+            if attempt + 1 < ATTEMPTS:
+                self.sleep(min(2 ** attempt * 0.2, 5.0))
         return failed + [FailedRow(row, record_id, f"not processed after {ATTEMPTS} attempts")
                          for row, record_id, _ in pending]
 
@@ -194,7 +195,8 @@ class SageMakerBackend:
                            for i in u["RecordIdentifiersValueAsString"]]
                 if not pending:
                     break
-                self.sleep(min(2 ** attempt * 0.2, 5.0))
+                if attempt + 1 < ATTEMPTS:
+                    self.sleep(min(2 ** attempt * 0.2, 5.0))
             else:
                 raise FeatureStoreError(f"batch get {group.name}: ids {pending} not processed after "
                                         f"{ATTEMPTS} attempts")
