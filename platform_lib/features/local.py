@@ -37,6 +37,7 @@ class LocalBackend:
     """Feature groups stored under ``root`` (created if missing)."""
 
     name = "local"
+    join_fanout = 64   # records per id up to which training sets use a hash join rather than ASOF
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
@@ -90,6 +91,15 @@ class LocalBackend:
         names = ", ".join(quote(f.name) for f in group.features)
         offline = self._offline_table(group) if group.offline_store.enabled else None
         online = self._online_statement(group) if group.online_store.enabled else None
+        latest = ""
+        if online:
+            # Only the latest record per id of the whole input goes online (later rows win ties); the
+            # upsert then keeps a stored record that is newer.
+            key = quote(group.record_identifier)
+            marks = quote(f"latest_{table.alias}")
+            self.con.execute(f"CREATE TEMP TABLE {marks} AS SELECT {ROW} AS r FROM {staged} QUALIFY row_number() "
+                             f"OVER (PARTITION BY {key} ORDER BY {EVENT_TS} DESC, {ROW} DESC) = 1")
+            latest = f" AND {ROW} IN (SELECT r FROM {marks})"
         self.con.execute("BEGIN")
         self.online.execute("BEGIN")
         try:
@@ -102,14 +112,9 @@ class LocalBackend:
                     self.con.execute(f"INSERT INTO {quote(offline)} SELECT {names}, now()::TIMESTAMP, {EVENT_TS}, "
                                      f"{start} + {ROW} FROM {staged} WHERE {chunk}")
                 if online:
-                    # The latest record per id of this chunk (later rows win ties); the upsert keeps the
-                    # stored record when it is newer.
-                    key = quote(group.record_identifier)
                     rows = self.con.execute(
                         f"SELECT {', '.join(_to_sqlite(quote(f.name), f.list) for f in group.features)}, "
-                        f"epoch_us({EVENT_TS}) / 1e6 FROM {staged} WHERE {chunk} "
-                        f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {EVENT_TS} DESC, {ROW} DESC) = 1"
-                    ).fetchall()
+                        f"epoch_us({EVENT_TS}) / 1e6 FROM {staged} WHERE {chunk}{latest}").fetchall()
                     self.online.executemany(online, rows)
                 if progress:
                     progress(min(first + BATCH - 1, total), total)
@@ -121,6 +126,7 @@ class LocalBackend:
             raise
         finally:
             self.con.execute(f"DROP TABLE IF EXISTS {staged}")
+            self.con.execute(f"DROP TABLE IF EXISTS {quote(f'latest_{table.alias}')}")
         return IngestReport(group.name, total, stored=total)
 
     def _online_statement(self, group: FeatureGroup) -> str:
@@ -189,32 +195,47 @@ class LocalBackend:
     # -- training sets --------------------------------------------------------------------------
     def dataset(self, group: FeatureGroup, labels: duckdb.DuckDBPyRelation, time_column: str,
                 out: Path) -> DatasetReport:
-        offline = self._offline_table(group)
-        key = quote(group.record_identifier)
+        """For each label row, the latest record of its id with event time at or before the label's
+        time (never after); among records of the same event time, the last one written."""
+        offline = quote(self._offline_table(group))
+        staged = quote(labels.alias)
         label_columns = [c for c in labels.columns if c not in (ROW, EVENT_TS)]
         features = output_features(group)
-        staged = labels.alias
+        query = (
+            f"WITH hits AS ({self._hits(group, offline, staged)}) "
+            f"SELECT {', '.join('l.' + quote(c) for c in label_columns)}"
+            f"{''.join(', f.' + quote(c) for c in features)}, {_event_time_out(group)} AS {FEATURE_EVENT_TIME} "
+            f"FROM {staged} l LEFT JOIN hits h ON h.{ROW} = l.{ROW} LEFT JOIN {offline} f ON f.{SEQ} = h.seq "
+            f"ORDER BY l.{ROW}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fmt = "PARQUET" if out.suffix.lower() == ".parquet" else "CSV, HEADER"
         try:
-            # For each label row: the latest record with event time <= the label's time (ASOF), and
-            # among records of the same event time the last one written.
-            query = (
-                f"WITH f AS (SELECT {key}, {', '.join(map(quote, features)) + ', ' if features else ''}"
-                f"{EVENT_TS} AS __f_ts FROM {quote(offline)} "
-                f"QUALIFY row_number() OVER (PARTITION BY {key}, {EVENT_TS} ORDER BY {SEQ} DESC) = 1) "
-                f"SELECT {', '.join('l.' + quote(c) for c in label_columns)}"
-                f"{''.join(', f.' + quote(c) for c in features)}, "
-                f"{_event_time_out(group)} AS {FEATURE_EVENT_TIME} "
-                f"FROM {quote(staged)} l ASOF LEFT JOIN f ON l.{key} = f.{key} AND l.{EVENT_TS} >= f.__f_ts "
-                f"ORDER BY l.{ROW}")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fmt = "PARQUET" if out.suffix.lower() == ".parquet" else "CSV, HEADER"
             self.con.execute(f"COPY ({query}) TO {_text(str(out))} (FORMAT {fmt})")
         finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {quote(staged)}")
+            self.con.execute(f"DROP TABLE IF EXISTS {staged}")
         scan = f"read_parquet({_text(str(out))})" if fmt == "PARQUET" else f"read_csv({_text(str(out))}, header = true)"
         rows, matched = self.con.execute(
             f"SELECT count(*), count({FEATURE_EVENT_TIME}) FROM {scan}").fetchall()[0]
         return DatasetReport(out, rows, matched)
+
+    def _hits(self, group: FeatureGroup, offline: str, labels: str) -> str:
+        """``(__row, seq)``: the offline record each label row gets.
+
+        Two plans with the same answer: with few records per id, a hash join on the id filtered to
+        earlier events and reduced with ``max_by`` is the fastest; with many records per id that join
+        would multiply rows, and an ASOF join (sorting by id and time once) wins. Both order records of
+        one id by (event time, write order).
+        """
+        key = quote(group.record_identifier)
+        records, ids = self.con.execute(
+            f"SELECT count(*), approx_count_distinct({key}) FROM {offline}").fetchall()[0]
+        if records <= self.join_fanout * max(ids, 1):
+            return (f"SELECT l.{ROW}, max_by(f.{SEQ}, (f.{EVENT_TS}, f.{SEQ})) AS seq FROM {labels} l "
+                    f"JOIN {offline} f ON f.{key} = l.{key} AND f.{EVENT_TS} <= l.{EVENT_TS} GROUP BY l.{ROW}")
+        return (f"SELECT m.{ROW}, r.k.s AS seq FROM "
+                f"(SELECT {ROW}, {key}, {{'t': {EVENT_TS}, 's': 9223372036854775807::BIGINT}} AS k FROM {labels}) m "
+                f"ASOF JOIN (SELECT {key}, {{'t': {EVENT_TS}, 's': {SEQ}}} AS k FROM {offline}) r "
+                f"ON m.{key} = r.{key} AND m.k >= r.k")
 
 
 _SQLITE = {"Integral": "INTEGER", "Fractional": "REAL", "String": "TEXT"}
@@ -227,8 +248,8 @@ def _to_sqlite(column: str, is_list: bool) -> str:
 def _event_time_out(group: FeatureGroup) -> str:
     """The joined record's event time, in the group's own format."""
     if group.feature(group.event_time).type == "String":
-        return "strftime(f.__f_ts, '%Y-%m-%dT%H:%M:%S.%gZ')"
-    return "epoch_us(f.__f_ts) / 1e6"
+        return f"strftime(f.{EVENT_TS}, '%Y-%m-%dT%H:%M:%S.%gZ')"
+    return f"epoch_us(f.{EVENT_TS}) / 1e6"
 
 
 def _key(group: FeatureGroup, record_id: str) -> Any:

@@ -80,7 +80,9 @@ def test_integral_record_ids_and_fractional_event_times(client, tmp_path):
         client.get("customers", 7)
 
 
-def test_point_in_time_training_set_never_leaks_the_future(client, tmp_path):
+@pytest.mark.parametrize("plan", ["hash join", "asof join"])
+def test_point_in_time_training_set_never_leaks_the_future(client, tmp_path, plan):
+    client.backend.join_fanout = 10_000 if plan == "hash join" else 0
     # Late-arriving events: the 2h event is ingested after the 4h one; labels sit between them.
     client.ingest("transactions", [tx("c1", 4, 40.0), tx("c2", 1, 11.0)])
     client.ingest("transactions", [tx("c1", 2, 20.0), tx("c1", 2, 21.0)])   # same event time: last write wins
@@ -104,7 +106,9 @@ def test_point_in_time_training_set_never_leaks_the_future(client, tmp_path):
     ]
 
 
-def test_training_set_matches_a_brute_force_reference_on_shuffled_data(client, tmp_path):
+@pytest.mark.parametrize("plan", ["hash join", "asof join"])
+def test_training_set_matches_a_brute_force_reference_on_shuffled_data(client, tmp_path, plan):
+    client.backend.join_fanout = 10_000 if plan == "hash join" else 0
     rng = random.Random(7)
     records = [tx(f"c{rng.randrange(20)}", rng.randrange(0, 500), float(i)) for i in range(2000)]
     rng.shuffle(records)
