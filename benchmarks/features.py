@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from platform_lib.config.schema.features import FeaturesConfig  # noqa: E402
 from platform_lib.features.client import FeatureClient  # noqa: E402
-from platform_lib.features.declaration import FeaturesConfig  # noqa: E402
 from platform_lib.features.local import LocalBackend  # noqa: E402
 
 DECLARATIONS = FeaturesConfig.model_validate({"groups": [{

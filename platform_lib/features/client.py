@@ -14,7 +14,8 @@ from typing import Any, Protocol
 
 import duckdb
 
-from .declaration import FeatureGroup, FeaturesConfig
+from platform_lib.config.schema.features import FeatureGroup, FeaturesConfig
+
 from .table import EVENT_TS, ROW, Source, check
 
 Progress = Callable[[int, int], None]   # (rows done, rows in total)

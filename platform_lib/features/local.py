@@ -20,8 +20,9 @@ from typing import Any
 
 import duckdb
 
+from platform_lib.config.schema.features import FeatureGroup
+
 from .client import FEATURE_EVENT_TIME, DatasetReport, IngestReport, Progress, Record, output_features
-from .declaration import FeatureGroup
 from .table import EVENT_TS, ROW, quote, sql_type
 
 SEQ = "__seq"                # ingest order: the later write wins between records of the same event time

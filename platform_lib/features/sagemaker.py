@@ -21,8 +21,9 @@ from typing import Any
 
 import duckdb
 
+from platform_lib.config.schema.features import Feature, FeatureGroup
+
 from .client import FEATURE_EVENT_TIME, DatasetReport, FailedRow, IngestReport, Progress, Record, output_features
-from .declaration import Feature, FeatureGroup
 from .table import ROW, quote
 
 BATCH = 25              # BatchWriteRecord's limit of entries per request

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from .declaration import Feature, FeatureGroup
+from platform_lib.config.schema.features import Feature, FeatureGroup
 
 ROW, EVENT_TS = "__row", "__event_ts"
 SQL_TYPES = {"Integral": "BIGINT", "Fractional": "DOUBLE", "String": "VARCHAR"}

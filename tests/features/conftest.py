@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from platform_lib.features.declaration import FeaturesConfig
+from platform_lib.config.schema.features import FeaturesConfig
 
 DECLARATIONS = {
     "groups": [

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from platform_lib.features.declaration import FeaturesConfig
+from platform_lib.config.loader import ConfigError, load_stack_file
+from platform_lib.config.schema import TeamConfig
+from platform_lib.config.schema.features import FeaturesConfig
 
 TRANSACTIONS: dict[str, Any] = {
     "name": "transactions",
@@ -129,3 +131,60 @@ def test_a_group_needs_a_store():
 ])
 def test_shapes_and_unknown_keys(change, path):
     assert path in [p for p, _ in errors([changed(**change)])]
+
+
+STACK = """\
+config:
+  ml-platform:kind: team
+  ml-platform:team: fraud
+  ml-platform:environment: {environment}
+  ml-platform:accountId: "111111111111"
+  ml-platform:primaryRegion: eu-west-1
+  ml-platform:costCenter: risk
+  ml-platform:owners: [fraud-ml@example.com]
+  ml-platform:features:
+    groups:
+      - name: transactions
+        description: Card transactions
+        recordIdentifier: card_id
+        eventTime: {event_time}
+        features:
+          - {{name: card_id, type: String}}
+          - {{name: event_time, type: String}}
+          - {{name: is_deleted, type: String}}
+        onlineStore: {{ttl: {ttl}}}
+"""
+
+
+def stack_file(tmp_path, environment="dev", event_time="event_time", ttl="30d", reserved="is_deleted"):
+    path = tmp_path / "Pulumi.fraud-dev.yaml"
+    path.write_text(STACK.format(environment=environment, event_time=event_time, ttl=ttl).replace(
+        "is_deleted", reserved))
+    return path
+
+
+def test_loader_reports_file_yaml_path_and_line(tmp_path):
+    path = stack_file(tmp_path, event_time="when", ttl="soon", reserved="amount")
+    with pytest.raises(ConfigError) as info:
+        load_stack_file(path)
+    assert [str(p) for p in info.value.problems] == [
+        "line 14: ml-platform:features.groups.0.eventTime: 'when' is not one of the declared features "
+        "(card_id, event_time, amount)",
+        "line 19: ml-platform:features.groups.0.onlineStore.ttl: 'soon' is not a TTL; write a positive whole "
+        "number and a unit, e.g. 30d (units: s=Seconds, m=Minutes, h=Hours, d=Days, w=Weeks)",
+    ]
+    assert str(path) in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        load_stack_file(stack_file(tmp_path))
+    assert [str(p) for p in info.value.problems] == [
+        "line 18: ml-platform:features.groups.0.features.2.name: 'is_deleted' is reserved (the offline store "
+        "adds write_time, api_invocation_time, is_deleted)"]
+
+
+def test_stack_features_get_environment_defaults(tmp_path):
+    config = load_stack_file(stack_file(tmp_path, reserved="amount")).config
+    assert isinstance(config, TeamConfig)
+    assert [g.name for g in config.features.groups] == ["transactions"]
+    assert config.features.query_limit_gb == 10
+    prod = load_stack_file(stack_file(tmp_path, environment="prod", reserved="amount")).config
+    assert isinstance(prod, TeamConfig) and prod.features.query_limit_gb == 200

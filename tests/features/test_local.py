@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from platform_lib.config.schema.features import FeaturesConfig
 from platform_lib.features.client import FeatureClient, StoreDisabledError, UnknownGroupError
-from platform_lib.features.declaration import FeaturesConfig
 from platform_lib.features.local import LocalBackend
 from platform_lib.features.table import FeatureInputError
 

@@ -14,8 +14,8 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
+from platform_lib.config.schema.features import FeaturesConfig
 from platform_lib.features.client import FailedRow, FeatureClient
-from platform_lib.features.declaration import FeaturesConfig
 from platform_lib.features.sagemaker import FeatureStoreError, SageMakerBackend, SageMakerTargets, point_in_time_query
 from platform_lib.features.table import FeatureInputError
 

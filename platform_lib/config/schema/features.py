@@ -1,5 +1,5 @@
-"""Feature group declarations: what a team states once in its stack config, and what both the
-provisioned SageMaker feature groups and the ``platform_lib.features`` client are built from.
+"""The ``features`` section: a team's feature groups, declared once in its stack config; the provisioned
+SageMaker feature groups and the ``platform_lib.features`` client are both built from it.
 
 A declaration in YAML (keys camelCase, like the rest of the stack config)::
 
@@ -22,8 +22,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .base import Model, Section
 
 FeatureType = Literal["Integral", "Fractional", "String"]
 FEATURE_TYPES: tuple[FeatureType, ...] = ("Integral", "Fractional", "String")
@@ -41,14 +42,7 @@ GROUP_NAME = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
 MAX_FEATURES = 2500  # SageMaker's limit of feature definitions per group
 
 
-class _Declaration(BaseModel):
-    # camelCase aliases come from to_camel, which the mypy plugin cannot see through
-    model_config = ConfigDict(  # type: ignore[pydantic-alias]
-        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False
-    )
-
-
-class Ttl(_Declaration):
+class Ttl(Model):
     """A time to live such as ``30d``: the online store hard-deletes a record that long after its
     event time."""
 
@@ -72,7 +66,7 @@ def _parse_ttl(value: object) -> object:
     return value
 
 
-class Feature(_Declaration):
+class Feature(Model):
     name: Annotated[str, Field(pattern=FEATURE_NAME, description="lowercase letters, digits, '_'")]
     type: FeatureType
     list: bool = Field(default=False, description="a list of values of `type` (needs the online store)")
@@ -86,7 +80,7 @@ class Feature(_Declaration):
         return name
 
 
-class OnlineStore(_Declaration):
+class OnlineStore(Model):
     enabled: bool = True
     ttl: Ttl | None = Field(default=None, description="e.g. 30d; none keeps records until overwritten")
 
@@ -102,11 +96,11 @@ class OnlineStore(_Declaration):
         return self
 
 
-class OfflineStore(_Declaration):
+class OfflineStore(Model):
     enabled: bool = True
 
 
-class FeatureGroup(_Declaration):
+class FeatureGroup(Model):
     """One feature group: records keyed by `record_identifier`, versioned by `event_time`.
 
     Fields are validated in this order, so each check can name the key that is wrong.
@@ -170,10 +164,20 @@ class FeatureGroup(_Declaration):
         return any(f.list for f in self.features)
 
 
-class FeaturesConfig(_Declaration):
-    """The team's feature groups."""
+class FeaturesConfig(Section):
+    """The team's feature groups, and the limits of its data catalog (Glue, Athena)."""
+
+    DEFAULTS = {
+        "dev": {"queryLimitGb": 10},
+        "staging": {"queryLimitGb": 50},
+        "prod": {"queryLimitGb": 200},
+    }
 
     groups: list[FeatureGroup] = Field(default_factory=list)
+    query_limit_gb: int = Field(default=10, ge=1, le=100_000,
+                                description="Athena: bytes one query may scan, in GB (the workgroup cancels beyond)")
+    crawler_schedule: str = Field(default="cron(0 3 * * ? *)", pattern=r"^cron\(.+\)$",
+                                  description="when the Glue crawler catalogs the curated tier (UTC)")
 
     @field_validator("groups")
     @classmethod
