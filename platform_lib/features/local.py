@@ -49,6 +49,7 @@ class LocalBackend:
         self.online.execute("PRAGMA journal_mode=WAL")
         self.online.execute("PRAGMA synchronous=NORMAL")
         self._statements: dict[tuple[str, tuple[str, ...] | None, int], str] = {}
+        self._readers: dict[tuple[str, tuple[str, ...] | None], _Reader] = {}
 
     def describe(self) -> str:
         return f"local store in {self.root}"
@@ -86,39 +87,37 @@ class LocalBackend:
 
     # -- writes ---------------------------------------------------------------------------------
     def ingest(self, group: FeatureGroup, table: duckdb.DuckDBPyRelation, progress: Progress | None) -> IngestReport:
-        """Store the checked input in chunks of rows, in one transaction per store (all or nothing)."""
+        """Store the checked input in one transaction per store (all or nothing): every row in the offline
+        history, the latest row per id in the online store (in chunks, reporting progress)."""
         staged = quote(table.alias)
         total = self.con.execute(f"SELECT count(*) FROM {staged}").fetchall()[0][0]
         names = ", ".join(quote(f.name) for f in group.features)
         offline = self._offline_table(group) if group.offline_store.enabled else None
         online = self._online_statement(group) if group.online_store.enabled else None
-        latest = ""
+        marks = quote(f"latest_{table.alias}")
         if online:
             # Only the latest record per id of the whole input goes online (later rows win ties); the
             # upsert then keeps a stored record that is newer.
             key = quote(group.record_identifier)
-            marks = quote(f"latest_{table.alias}")
             self.con.execute(f"CREATE TEMP TABLE {marks} AS SELECT {ROW} AS r FROM {staged} QUALIFY row_number() "
                              f"OVER (PARTITION BY {key} ORDER BY {EVENT_TS} DESC, {ROW} DESC) = 1")
-            latest = f" AND {ROW} IN (SELECT r FROM {marks})"
         self.con.execute("BEGIN")
         self.online.execute("BEGIN")
         try:
-            start = 0
             if offline:
-                start = self.con.execute(f"SELECT coalesce(max({SEQ}), 0) FROM {quote(offline)}").fetchall()[0][0]
-            for first in range(1, total + 1, BATCH):
-                chunk = f"{ROW} BETWEEN {first} AND {first + BATCH - 1}"
-                if offline:
-                    self.con.execute(f"INSERT INTO {quote(offline)} SELECT {names}, now()::TIMESTAMP, {EVENT_TS}, "
-                                     f"{start} + {ROW} FROM {staged} WHERE {chunk}")
-                if online:
-                    rows = self.con.execute(
-                        f"SELECT {', '.join(_to_sqlite(quote(f.name), f.list) for f in group.features)}, "
-                        f"epoch_us({EVENT_TS}) / 1e6 FROM {staged} WHERE {chunk}{latest}").fetchall()
-                    self.online.executemany(online, rows)
-                if progress:
-                    progress(min(first + BATCH - 1, total), total)
+                self.con.execute(f"INSERT INTO {quote(offline)} SELECT {names}, now()::TIMESTAMP, {EVENT_TS}, "
+                                 f"(SELECT coalesce(max({SEQ}), 0) FROM {quote(offline)}) + {ROW} FROM {staged}")
+            if online:
+                rows = self.con.execute(
+                    f"SELECT {', '.join(_to_sqlite(quote(f.name), f.list) for f in group.features)}, "
+                    f"epoch_us({EVENT_TS}) / 1e6, {ROW} FROM {staged} WHERE {ROW} IN (SELECT r FROM {marks}) "
+                    f"ORDER BY {ROW}")
+                while chunk := rows.fetchmany(BATCH):
+                    self.online.executemany(online, [row[:-1] for row in chunk])
+                    if progress:
+                        progress(chunk[-1][-1], total)
+            if progress:
+                progress(total, total)
             self.online.execute("COMMIT")
             self.con.execute("COMMIT")
         except BaseException:
@@ -127,7 +126,7 @@ class LocalBackend:
             raise
         finally:
             self.con.execute(f"DROP TABLE IF EXISTS {staged}")
-            self.con.execute(f"DROP TABLE IF EXISTS {quote(f'latest_{table.alias}')}")
+            self.con.execute(f"DROP TABLE IF EXISTS {marks}")
         return IngestReport(group.name, total, stored=total)
 
     def _online_statement(self, group: FeatureGroup) -> str:
@@ -171,13 +170,17 @@ class LocalBackend:
         return time.time() - ttl.seconds() if ttl else float("-inf")
 
     def get(self, group: FeatureGroup, record_id: str, features: Sequence[str] | None) -> Record | None:
+        reader = self._readers.get((group.name, None if features is None else tuple(features)))
+        if reader is None:
+            reader = self._readers[(group.name, None if features is None else tuple(features))] = _Reader(
+                group, features, self._select(group, features, 1))
         try:
-            cursor = self.online.execute(self._select(group, features, 1),
-                                         (_key(group, record_id), self._not_expired_after(group)))
+            row = self.online.execute(reader.statement, (reader.key(record_id), self._not_expired_after(group))
+                                      ).fetchone()
         except sqlite3.OperationalError:
             self._online_table(group)   # nothing ingested yet
             return None
-        return next(iter(self._decode(group, cursor, features).values()), None)
+        return None if row is None else reader.record(row)
 
     def batch_get(self, group: FeatureGroup, record_ids: Sequence[str],
                   features: Sequence[str] | None) -> dict[str, Record]:
@@ -240,6 +243,37 @@ class LocalBackend:
 
 
 _SQLITE = {"Integral": "INTEGER", "Fractional": "REAL", "String": "TEXT"}
+
+
+class _Reader:
+    """What one kind of online read needs, worked out once: the statement, the key's type, the columns."""
+
+    def __init__(self, group: FeatureGroup, features: Sequence[str] | None, statement: str):
+        self.statement = statement
+        wanted = list(features) if features is not None else [f.name for f in group.features]
+        self.columns = wanted if group.record_identifier in wanted else [group.record_identifier, *wanted]
+        self.drop_key = group.record_identifier not in wanted
+        self.lists = [i for i, c in enumerate(self.columns) if group.feature(c).list]
+        kind = group.feature(group.record_identifier).type
+        self.key = (lambda v: _number(v, int)) if kind == "Integral" else (
+            (lambda v: _number(v, float)) if kind == "Fractional" else str)
+
+    def record(self, row: tuple[Any, ...]) -> Record:
+        values = list(row)
+        for index in self.lists:
+            if values[index] is not None:
+                values[index] = json.loads(values[index])
+        record = dict(zip(self.columns, values, strict=True))
+        if self.drop_key:
+            del record[self.columns[0]]
+        return record
+
+
+def _number(value: str, kind: type) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        return value
 
 
 def _to_sqlite(column: str, is_list: bool) -> str:

@@ -98,7 +98,7 @@ def check(con: duckdb.DuckDBPyConnection, group: FeatureGroup, source: Source,
     Label tables (``extra_columns=True``) need the record identifier and a time column
     (``time_column``, default the group's event time) and may carry any other columns (the labels).
     """
-    raw = _materialized(con, relation(con, source), "raw")
+    raw = relation(con, source)   # scanned twice (checks, then the typed copy): cheaper than a copy
     name = describe(source)
     columns = [c for c in raw.columns if c != ROW]
     time_column = time_column or group.event_time
@@ -121,9 +121,9 @@ def check(con: duckdb.DuckDBPyConnection, group: FeatureGroup, source: Source,
                                            time=column == time_column):
             checks.append(f"SELECT {ROW}, {_literal(column)} AS col, CAST({quote(column)} AS VARCHAR) AS value, "
                           f"{_literal(what)} AS problem FROM raw WHERE {condition}")
-    raw_name = quote(raw.alias)
-    found = con.execute(f"SELECT * FROM ({' UNION ALL '.join(checks)}) ORDER BY {ROW}, col "
-                        f"LIMIT {MAX_PROBLEMS + 1}".replace(" FROM raw WHERE ", f" FROM {raw_name} WHERE ")).fetchall()
+    bad = raw.query("raw", f"SELECT * FROM ({' UNION ALL '.join(checks)}) ORDER BY {ROW}, col "
+                           f"LIMIT {MAX_PROBLEMS + 1}")
+    found = bad.fetchall() if bad is not None else []
     if found:
         problems = [f"row {row}, column {col!r}: {'' if value is None else repr(value) + ' '}{problem}"
                     for row, col, value, problem in found[:MAX_PROBLEMS]]

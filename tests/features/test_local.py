@@ -176,7 +176,7 @@ def test_parquet_input_and_progress(client, tmp_path):
     seen: list[tuple[int, int]] = []
     report = client.ingest("transactions", path, progress=lambda done, total: seen.append((done, total)))
     assert report.ok and report.stored == 120000
-    assert seen == [(50000, 120000), (100000, 120000), (120000, 120000)]
+    assert seen[-1] == (120000, 120000) and seen == sorted(seen)
     assert client.get("transactions", "c7") == {"card_id": "c7", "event_time": "2026-01-02T09:18:27Z",
                                                 "amount": 59953.5, "count_24h": 119907, "merchants": ["x"]}
 
