@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .base import ENVIRONMENTS, Invalid, Slug
+from .features import FeaturesConfig
 from .stack import StackBase
 from .storage import StorageConfig
 
@@ -33,6 +34,7 @@ class TeamConfig(StackBase):
         default=None, description="defaults to platform-<environment>"
     )
     storage: StorageConfig
+    features: FeaturesConfig = FeaturesConfig.model_validate({})
 
     @property
     def platform_stack_name(self) -> str:
