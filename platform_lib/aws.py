@@ -7,7 +7,7 @@ as ``AWS_ENDPOINT_URL_<SERVICE>``) points every client at an emulator such as mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -22,9 +22,14 @@ class Aws:
 
     session: boto3.session.Session
     config: Config
+    _clients: dict[tuple[str, str | None], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def client(self, service: str, region: str | None = None) -> Any:
-        return self.session.client(service, region_name=region or self.session.region_name, config=self.config)
+        """One client per service and region (clients are thread-safe; creating one costs ~0.2 s)."""
+        key = (service, region or self.session.region_name)
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, region_name=key[1], config=self.config)
+        return self._clients[key]
 
     @property
     def region(self) -> str | None:

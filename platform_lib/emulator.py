@@ -37,6 +37,9 @@ class Moto:
         self.url = ""
 
     def start(self) -> Moto:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)   # no access log line per request
         if self.account_id:
             os.environ["MOTO_ACCOUNT_ID"] = self.account_id   # read per request by moto in this process
         self._server.start()

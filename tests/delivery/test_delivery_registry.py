@@ -70,7 +70,8 @@ def test_requests_match_sagemakers_service_model():
         stub.add_response("describe_model_package", described, {"ModelPackageName": arn})
         registry.annotate(sm, package, {"promoted.by": "ci"})
         stub.assert_no_pending_responses()
-    request = {"ModelPackageGroupName": "g", "ModelPackageDescription": "", "ModelApprovalStatus": "PendingManualApproval",
+    request = {"ModelPackageGroupName": "g", "ModelPackageDescription": "",
+               "ModelApprovalStatus": "PendingManualApproval",
                "InferenceSpecification": {"Containers": [{"Image": "i", "ModelDataUrl": "s3://b/k",
                                                           "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}],
                                           "SupportedContentTypes": registry.CONTENT_TYPES,
