@@ -90,6 +90,25 @@ def team(stack: str, plan: Path | None = None) -> TeamOutputs:
     return outputs
 
 
+def platform(stack: str, plan: Path | None = None) -> PlatformOutputs:
+    """The outputs of a platform stack, or of the platform stack a team stack is planned against."""
+    outputs = load(stack, plan)
+    if isinstance(outputs, PlatformOutputs):
+        return outputs
+    from platform_lib.config.loader import ConfigError, load_stack_file
+
+    name = f"platform-{outputs.environment}"
+    try:
+        config = load_stack_file(project_root() / "stacks" / f"Pulumi.{stack}.yaml").config
+        name = getattr(config, "platform_stack_name", name)
+    except ConfigError:
+        pass   # a stack without a file here (e.g. deployed from elsewhere) uses the default name
+    found = load(name, plan)
+    if not isinstance(found, PlatformOutputs):
+        raise OutputsError(f"stack {name} (the platform of {stack}) is not a platform stack")
+    return found
+
+
 # What later contract fields provide, derived from the team's names until the registry and serving
 # components export them (`<team>-<env>-<purpose>`, as infra/naming.py names everything).
 
@@ -126,3 +145,16 @@ def data_location(team: TeamOutputs, tier: str = "curated") -> tuple[str, str]:
     except KeyError:
         raise OutputsError(f"team {team.team} ({team.environment}) has no data tier {tier!r}; tiers: "
                            f"{', '.join(sorted(team.buckets))}") from None
+
+
+def stack_tags(stack: str) -> dict[str, str]:
+    """The tags Pulumi puts on the stack's resources (infra/naming.py), for what the library creates."""
+    from infra.naming import tags
+    from platform_lib.config.loader import ConfigError, load_stack_file
+
+    path = project_root() / "stacks" / f"Pulumi.{stack}.yaml"
+    try:
+        config = load_stack_file(path).config
+    except ConfigError as exc:
+        raise OutputsError(f"cannot read the tags of stack {stack}: {exc}") from None
+    return {**tags(config, stack), "managed-by": "mlp/ml-platform"}

@@ -18,6 +18,7 @@ def test_team_outputs_come_from_the_plan(planned):
     assert outputs.models_location(team)[0] == "fraud-dev-models-111111111111-euw1"
     assert outputs.package_group(team, "digits") == "fraud-dev-digits"
     assert isinstance(outputs.load("platform-dev", planned), PlatformOutputs)
+    assert outputs.platform("fraud-dev", planned) == outputs.load("platform-dev", planned)
 
 
 def test_unknown_stack_names_the_stacks_there(planned):
