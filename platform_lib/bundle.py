@@ -14,6 +14,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 SKIPPED = {"__pycache__", ".git", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".venv"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -88,7 +89,8 @@ def pack(root: Path, kind: str = "source", limit: int | None = None) -> Bundle:
     return Bundle(kind, data, hashlib.sha256(data).hexdigest(), len(files))
 
 
-def upload(s3: Any, bundle: Bundle, bucket: str, prefix: str, kms_key_arn: str) -> tuple[str, bool]:
+def upload(s3: Any, bundle: Bundle, bucket: str, prefix: str, kms_key_arn: str,
+           tags: dict[str, str] | None = None) -> tuple[str, bool]:
     """Put the bundle at its content address, SSE-KMS with ``kms_key_arn``; (s3 uri, uploaded?).
 
     An object already at that key has the same content (the key is its hash), so it is not sent again.
@@ -102,10 +104,20 @@ def upload(s3: Any, bundle: Bundle, bucket: str, prefix: str, kms_key_arn: str) 
     except s3.exceptions.ClientError as exc:
         if exc.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
             raise
+    extra = {"Tagging": urlencode(sorted(tags.items()))} if tags else {}
     s3.put_object(Bucket=bucket, Key=key, Body=bundle.data, ServerSideEncryption="aws:kms",
                   SSEKMSKeyId=kms_key_arn, Metadata={"sha256": bundle.sha256, "kind": bundle.kind},
-                  ChecksumAlgorithm="SHA256")
+                  ChecksumAlgorithm="SHA256", **extra)
     return uri, True
+
+
+def object_request(bucket: str, key: str, kms_key_arn: str, tags: dict[str, str]) -> Any:
+    """The upload as the Pulumi resource that would create it, for the policy gate."""
+    from platform_lib import guard
+
+    return guard.Request("aws:s3/bucketObjectv2:BucketObjectv2", f"s3://{bucket}/{key}",
+                         {"bucket": bucket, "key": key, "serverSideEncryption": "aws:kms", "kmsKeyId": kms_key_arn,
+                          "tags": dict(tags)})
 
 
 def unpack(data: bytes, into: Path) -> None:

@@ -106,7 +106,8 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
             uris = channels.upload(session.client("s3"), team, MODEL, {c: p.parent for c, p in paths.items()})
             notes.append(uris["train"].rsplit("/", 3)[0] + "/")
 
-        target = LocalTarget(session, state_dir=out / "demo" / "local")
+        target = LocalTarget(session, state_dir=out / "demo" / "local", tags=outputs.stack_tags(STACK),
+                             warn=console.print)
         with steps.step("train (local target)") as notes:
             job = f"{MODEL}-{time.strftime('%Y%m%d-%H%M%S')}"
             result = target.train(TrainingRequest(job, MODEL, team, "ml-training:cpu", uris,

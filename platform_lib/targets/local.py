@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from platform_lib import bundle, outputs, registry
+from platform_lib import bundle, guard, outputs, registry
 from platform_lib.aws import Aws
 from platform_lib.targets.base import (
     Deployment,
@@ -69,8 +69,9 @@ def _terminate(process: subprocess.Popen, timeout: float) -> None:
 class LocalTarget(Target):
     name = "local"
 
-    def __init__(self, aws: Aws, state_dir: Path | None = None):
-        self.aws = aws
+    def __init__(self, aws: Aws, state_dir: Path | None = None, tags: dict[str, str] | None = None,
+                 warn: Progress = quiet):
+        self.aws, self.tags, self.warn = aws, tags or {}, warn
         self.state_dir = state_dir or Path(os.environ.get("MLP_STATE_DIR") or outputs.project_root() / "out" / "local")
         self._children: dict[str, subprocess.Popen] = {}
 
@@ -91,6 +92,10 @@ class LocalTarget(Target):
         return count
 
     def train(self, request: TrainingRequest, progress: Progress = quiet) -> TrainingResult:
+        bucket, key_arn = outputs.models_location(request.team)
+        planned_key = f"models/{request.model}/<sha256>/model.tar.gz"   # the one thing this creates in AWS
+        guard.enforce([bundle.object_request(bucket, planned_key, key_arn, self.tags)], request.team.environment,
+                      warn=self.warn)
         started = time.perf_counter()
         base = Path(tempfile.mkdtemp(prefix=f"mlp-{request.job_name}-"))
         try:
@@ -142,7 +147,8 @@ class LocalTarget(Target):
                      progress: Progress) -> TrainingResult:
         packed = bundle.pack(model_dir, kind="model")
         bucket, key_arn = outputs.models_location(request.team)
-        uri, sent = bundle.upload(self.aws.client("s3"), packed, bucket, f"models/{request.model}", key_arn)
+        uri, sent = bundle.upload(self.aws.client("s3"), packed, bucket, f"models/{request.model}", key_arn,
+                                  self.tags)
         progress(f"model {'uploaded to' if sent else 'already at'} {uri}")
         card: dict[str, Any] = {}
         card_file = model_dir / "model_card.json"

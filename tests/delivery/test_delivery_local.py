@@ -26,7 +26,8 @@ def test_train_register_deploy_invoke_stop(team, digits, tmp_path):
     s3, sm = team.aws.client("s3"), team.aws.client("sagemaker")
     uris = channels.upload(s3, team.outputs, "digits", digits)
     assert uris["train"].startswith("s3://fraud-dev-curated-111111111111-euw1/datasets/digits/")
-    target = LocalTarget(team.aws, state_dir=tmp_path / "state")
+    tags = {"team": "fraud", "env": "dev", "cost-center": "risk-analytics"}
+    target = LocalTarget(team.aws, state_dir=tmp_path / "state", tags=tags)
     seen: list[str] = []
     result = target.train(TrainingRequest("digits-1", "digits", team.outputs, "ml-training:cpu", uris,
                                           {"epochs": "3", "lr": "0.01"}), seen.append)
@@ -35,6 +36,8 @@ def test_train_register_deploy_invoke_stop(team, digits, tmp_path):
     assert result.model_data_url == (f"s3://fraud-dev-models-111111111111-euw1/models/digits/"
                                      f"{result.model_sha256}/model.tar.gz")
     assert 0.8 < result.metrics["validation_accuracy"] <= 1
+    bucket, key = result.model_data_url[5:].split("/", 1)
+    assert {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]} == tags
     package, _ = registry.register(sm, "fraud-dev-digits", image="ml-serving:cpu",
                                    model_data_url=result.model_data_url, metrics=result.metrics,
                                    lineage={"model_sha256": result.model_sha256 or ""})
@@ -63,6 +66,20 @@ def test_failed_training_surfaces_the_reason(team, digits, tmp_path):
     assert result.status == "Failed" and "epoch" in (result.failure_reason or "")
     assert not list(team.aws.client("s3").list_objects_v2(
         Bucket=team.outputs.models_buckets["eu-west-1"]).get("Contents", []))
+
+
+def test_policy_violation_stops_local_training_before_anything_runs(team, tmp_path):
+    """The model upload without the required tags, at prod's levels: refused naming the rule."""
+    from platform_lib import guard
+
+    prod_team = team.outputs.model_copy(update={"environment": "prod"})
+    with pytest.raises(guard.PolicyViolation, match=r"required-tags \(mandatory\) on aws:s3/bucketObjectv2"):
+        LocalTarget(team.aws, state_dir=tmp_path).train(TrainingRequest(
+            "j", "digits", prod_team, "img", {"train": "s3://fraud-dev-curated-111111111111-euw1/none/"}))
+    tags = {"team": "fraud", "env": "prod", "cost-center": "risk-analytics"}
+    with pytest.raises(TargetError, match="is empty"):   # compliant: it gets as far as the channels
+        LocalTarget(team.aws, state_dir=tmp_path, tags=tags).train(TrainingRequest(
+            "j", "digits", prod_team, "img", {"train": "s3://fraud-dev-curated-111111111111-euw1/none/"}))
 
 
 def test_empty_channel_is_refused(team, tmp_path):
