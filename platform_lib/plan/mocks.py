@@ -146,7 +146,13 @@ def _log_group(name, inputs, region, account):
     return group, {**inputs, "name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
 
 
+def _feature_group(name, inputs, region, account):
+    group = inputs.get("featureGroupName") or f"{name}-{_digest(name, length=7)}"
+    return group, {**inputs, "id": group, "arn": f"arn:aws:sagemaker:{region}:{account}:feature-group/{group}"}
+
+
 _SPECIAL: dict[str, Callable] = {
+    "aws:sagemaker/featureGroup:FeatureGroup": _feature_group,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kms/key:Key": _kms_key,
     "aws:iam/role:Role": _iam_named("role"),
