@@ -3,6 +3,8 @@ encryption, Athena workgroups."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from policies.rules.athena_workgroup_kms_and_scan_limit import RULE as ATHENA
@@ -18,7 +20,7 @@ KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0b1c2d3e"
 
 def feature_group(online_key=KEY_ARN, offline_key=KEY_ARN, uri="s3://fraud-dev-features/offline-store",
                   online=True, offline=True):
-    props = {"featureGroupName": "fraud-dev-transactions"}
+    props: dict[str, Any] = {"featureGroupName": "fraud-dev-transactions"}
     if online:
         props["onlineStoreConfig"] = {"enableOnlineStore": True, "securityConfig": {"kmsKeyId": online_key}
                                       if online_key else {}}
