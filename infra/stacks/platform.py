@@ -6,6 +6,7 @@ import pulumi
 
 from infra import documents
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
 from infra.naming import names as names_of
@@ -20,8 +21,13 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     primary = providers[config.primary_region]
     logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
                          extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
-    keys = Encryption(names.resource("keys"),
-                      EncryptionArgs(names, {"logs": logs_key}, protect=config.protect_stateful), providers)
+    catalog_key = KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"])
+    domains = {"logs": logs_key, "catalog": catalog_key}
+    keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
+                      providers)
+    for region in config.regions:   # one catalog per account and region, shared by the teams
+        CatalogEncryption(names.resource("catalog-encryption", region),
+                          CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
     identity = PlatformIdentity(
         names.resource("identity"),
         PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,

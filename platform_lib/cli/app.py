@@ -13,6 +13,7 @@ import typer
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "plan",  # mlp plan, mlp stacks
+    "features",  # mlp features list|ingest|get|dataset
 )
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
