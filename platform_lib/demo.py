@@ -92,7 +92,7 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
 
         with steps.step(f"create {STACK}'s resources from its planned outputs") as notes:
             applied = emulator.provision(session, planned, models=[MODEL])
-            plan_file = emulator.write_outputs(STACK, applied, out / "demo" / "outputs.json")
+            plan_file = emulator.write_outputs(STACK, applied, out / "demo" / "outputs.json", plan=out / "plan.json")
             buckets = len(set(applied.buckets.values()) | set(applied.log_buckets.values()))
             notes.append(f"{buckets} buckets, {sum(map(len, applied.key_arns.values()))} KMS keys, role, "
                          f"package group {outputs.package_group(applied, MODEL)}")

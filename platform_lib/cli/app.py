@@ -12,6 +12,9 @@ import typer
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "plan",  # mlp plan, mlp stacks
+    "train",  # mlp train
+    "models",  # mlp register, mlp models list|approve|reject
+    "deploy",  # mlp deploy, mlp invoke, mlp status
 )
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="ML platform: plan stacks offline, deliver models.")
