@@ -7,6 +7,7 @@ from pydantic import Field
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     CiConfig,
+    FeaturesConfig,
     LogsConfig,
     Model,
     NetworkConfig,
@@ -44,7 +45,7 @@ def test_merging_does_not_alter_the_defaults():
 
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "features": FeaturesConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -52,6 +53,7 @@ def test_environment_defaults_are_collected_from_the_sections():
         "logs": {"retentionDays": 90},
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "storage": {"noncurrentVersionExpiryDays": 90},
+        "features": {"queryLimitGb": 50},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 
