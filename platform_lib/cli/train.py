@@ -40,6 +40,8 @@ def train(
                                      "uploaded to the team's curated tier once per content."),
     channel: list[str] = typer.Option([], "--channel", help="NAME=s3://bucket/prefix/ (repeatable)."),
     hyperparameter: list[str] = typer.Option([], "--hp", help="NAME=VALUE hyperparameter (repeatable)."),
+    metric_name: list[str] = typer.Option([], "--metric-name", help="A metric your code prints per epoch "
+                                          "(training.metrics; repeatable). Default: the digits example's."),
     source: Path | None = typer.Option(None, "--source", help="Folder of your training code (bundled)."),
     entry_point: str | None = typer.Option(None, "--entry-point", help="Script in --source that trains."),
     image: str | None = typer.Option(None, "--image", help="Training image (ECR URI on sagemaker/kubernetes)."),
@@ -82,7 +84,7 @@ def train(
             ctx.say(f"source {'uploaded to' if sent else 'already at'} {source_uri}")
         request = TrainingRequest(name, model, ctx.team, default_image("training", target_name, image), uris,
                                   pairs(hyperparameter, "--hp"), source_uri, entry_point, instance_type,
-                                  instance_count, spot)
+                                  instance_count, spot, metric_names=tuple(metric_name))
         result = chosen.train(request, ctx.say)
     record = {**result.as_json(), "stack": stack, "model": model, "image": request.image,
               "sourceUri": source_uri, "channels": uris}

@@ -25,7 +25,7 @@ def mlp(team, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
-    from training.dataset import export
+    from training.examples.digits.dataset import export
 
     out = tmp_path_factory.mktemp("digits")
     export(out)
