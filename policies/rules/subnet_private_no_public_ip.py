@@ -52,9 +52,13 @@ def _public_tables(resources: list[Any]) -> dict[str, Any]:
     gateways = of_types(resources, (INTERNET_GATEWAY,))
     verdict: dict[str, Any] = {t.urn: False for t in tables}
     for table in tables:
+        # under `pulumi preview` an inline route's gatewayId is unknown, but its dependency names the IGW
+        routes_to_igw = bool(linked_targets(table, "routes", gateways, match_props=()))
         for entry in as_list(props_of(table).get("routes")):
             if isinstance(entry, dict):
-                _merge(verdict, table.urn, _default_route(entry), _to_internet_gateway(entry, gateways))
+                to_igw = _to_internet_gateway(entry, gateways)
+                _merge(verdict, table.urn, _default_route(entry), True if to_igw is UNKNOWN and routes_to_igw
+                       else to_igw)
     for route in of_types(resources, (ROUTE,)):
         for table in linked_targets(route, "routeTableId", tables, match_props=("id",)):
             _merge(verdict, table.urn, _default_route(props_of(route)), _to_internet_gateway(route, gateways))

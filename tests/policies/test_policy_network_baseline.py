@@ -269,3 +269,14 @@ def test_unknown_trail_flags_are_not_violations(kit):
     stack = kit.stack(kit.resource(TRAIL, {**TRAIL_OK, "isMultiRegionTrail": kit.unknown_bool}, "t", provider=euw1),
                       kit.resource(DETECTOR, {}, "detector", provider=euw1))
     assert kit.run(THREAT_DETECTION, stack) == []
+
+
+def test_inline_route_with_unknown_gateway_depending_on_an_igw_is_public(kit):
+    """Under `pulumi preview` the inline route's gatewayId is unknown; the dependency names the IGW."""
+    gateway = kit.resource(IGW, {"vpcId": kit.unknown}, "igw")
+    subnet = kit.resource(SUBNET, {"mapPublicIpOnLaunch": True}, "public")
+    table = kit.resource(ROUTE_TABLE, {"routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": kit.unknown}]},
+                         "public-routes", deps={"routes": [gateway]})
+    association = kit.resource(ASSOCIATION, {"subnetId": kit.unknown, "routeTableId": kit.unknown}, "a",
+                               deps={"subnetId": [subnet], "routeTableId": [table]})
+    assert kit.run(PRIVATE_SUBNETS, kit.stack(gateway, subnet, table, association)) == []
