@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,8 @@ VPC = "aws:ec2/vpc:Vpc"
 NETWORK_ACL = "aws:ec2/networkAcl:NetworkAcl"
 DEFAULT_NETWORK_ACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
 NETWORK_ACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
-REQUIRED = (f"no inbound allow from {' or '.join(OPEN_CIDRS)} covering tcp {' or '.join(map(str, ADMIN_PORTS))} "
+PROTOCOLS = ("tcp", "udp")  # RDP listens on both; CIS AWS 5.1 counts tcp, udp and all
+REQUIRED = (f"no inbound allow from {' or '.join(OPEN_CIDRS)} covering tcp or udp {' or '.join(map(str, ADMIN_PORTS))} "
             "ahead of a deny (lower rule number), and every VPC's default network ACL managed "
             "(ec2.DefaultNetworkAcl: AWS's default admits all inbound traffic)")
 
@@ -55,18 +57,19 @@ def _rule_entry(rule: Any) -> Iterator[Entry]:
                    props.get("protocol"), props.get("fromPort"), props.get("toPort"))
 
 
-def first_match(entries: list[Entry], cidr: str, port: int) -> Entry | None | Any:
-    """The entry that decides inbound tcp ``port`` from ``cidr`` (lowest rule number first); UNKNOWN if undecidable."""
+def first_match(entries: list[Entry], cidr: str, port: int, protocol: str = "tcp") -> Entry | None | Any:
+    """The entry that decides inbound ``protocol`` ``port`` from ``cidr`` (lowest rule number first); UNKNOWN if
+    undecidable."""
     def number(entry: Entry) -> float:
         value = as_number(entry[2])
         return value if value is not None else -1.0
     for entry in sorted(entries, key=number):
-        _, action, rule_no, entry_cidr, protocol, low, high = entry
+        _, action, rule_no, entry_cidr, entry_protocol, low, high = entry
         if is_unknown(entry_cidr) or is_unknown(rule_no):
             return UNKNOWN
         if entry_cidr != cidr:
             continue  # a narrower range neither opens nor closes the whole internet
-        matches = opens_port(protocol, low, high, port)
+        matches = opens_port(entry_protocol, low, high, port, protocol)
         if matches is UNKNOWN or (matches and action not in ("allow", "deny")):
             return UNKNOWN
         if matches:
@@ -82,12 +85,11 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
         entries = list(_inline_entries(acl))
         entries += [e for r in rules if acl in linked_targets(r, "networkAclId", [acl], match_props=("id",))
                     for e in _rule_entry(r)]
-        for cidr in OPEN_CIDRS:
-            for port in ADMIN_PORTS:
-                decided = first_match(entries, cidr, port)
-                if isinstance(decided, tuple) and decided[1] == "allow":
-                    report_violation(f"network ACL '{acl.name}' allows inbound tcp {port} from {cidr} "
-                                     f"(rule {as_number(decided[2]) or 0:g}); required: {REQUIRED}", decided[0].urn)
+        for cidr, port, protocol in itertools.product(OPEN_CIDRS, ADMIN_PORTS, PROTOCOLS):
+            decided = first_match(entries, cidr, port, protocol)
+            if isinstance(decided, tuple) and decided[1] == "allow":
+                report_violation(f"network ACL '{acl.name}' allows inbound {protocol} {port} from {cidr} "
+                                 f"(rule {as_number(decided[2]) or 0:g}); required: {REQUIRED}", decided[0].urn)
     vpcs = of_types(args.resources, (VPC,))
     managed = index_links(of_types(args.resources, (DEFAULT_NETWORK_ACL,)), "defaultNetworkAclId", vpcs,
                           match_props=("defaultNetworkAclId",))

@@ -153,7 +153,7 @@ def test_closed_acls_and_a_managed_default_are_compliant(kit):
         "private-acl", deps={"vpcId": [network]})
     assert kit.run(NACL, kit.stack(network, managed(kit, network), acl)) == [
         ("network ACL 'private-acl' allows inbound tcp 3389 from 0.0.0.0/0 (rule 110); required: no inbound allow "
-         "from 0.0.0.0/0 or ::/0 covering tcp 22 or 3389 ahead of a deny (lower rule number), and every VPC's "
+         "from 0.0.0.0/0 or ::/0 covering tcp or udp 22 or 3389 ahead of a deny (lower rule number), and every VPC's "
          "default network ACL managed (ec2.DefaultNetworkAcl: AWS's default admits all inbound traffic)", acl.urn)]
 
 
@@ -161,12 +161,14 @@ def test_closed_acls_and_a_managed_default_are_compliant(kit):
     (entry(100, "allow", low=0, high=65535), 22, "0.0.0.0/0"),
     (entry(100, "allow", "::/0", "-1", 0, 0), 22, "::/0"),
     (entry(100, "allow", protocol="6", low=3389, high=3389), 3389, "0.0.0.0/0"),
+    (entry(100, "allow", protocol="udp", low=3389, high=3389), 3389, "0.0.0.0/0"),
 ])
 def test_acl_open_on_admin_ports_is_reported(kit, opening, port, cidr):
     network = vpc(kit)
     acl = kit.resource(NETWORK_ACL, {"ingress": [opening]}, "acl")
     messages = [m for m, _ in kit.run(NACL, kit.stack(network, managed(kit, network), acl))]
-    assert messages[0].startswith(f"network ACL 'acl' allows inbound tcp {port} from {cidr} (rule 100); required:")
+    assert messages[0].split(";")[0] in (f"network ACL 'acl' allows inbound {protocol} {port} from {cidr} (rule 100)"
+                                         for protocol in ("tcp", "udp"))
 
 
 def test_separate_acl_rule_is_reported_and_deny_ahead_of_it_wins(kit):
@@ -200,7 +202,9 @@ def test_vpc_with_an_unmanaged_default_acl_is_reported(kit):
 def test_default_acl_adopted_with_an_open_rule_is_reported(kit):
     network = vpc(kit)
     default = managed(kit, network, [entry(100, "allow", protocol="-1", low=0, high=0)])
-    assert [urn for _, urn in kit.run(NACL, kit.stack(network, default))] == [default.urn, default.urn]
+    messages = [m.split(";")[0] for m, _ in kit.run(NACL, kit.stack(network, default))]
+    assert messages == [f"network ACL 'default-acl' allows inbound {protocol} {port} from 0.0.0.0/0 (rule 100)"
+                        for port in (22, 3389) for protocol in ("tcp", "udp")]
 
 
 def test_unknown_acl_entries_are_not_violations(kit):
