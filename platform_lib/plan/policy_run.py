@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,9 @@ class Violation:
     name: str | None    # the resource's logical name
     type: str | None
     message: str
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.rule, self.urn or "", self.level, self.message)
 
     def as_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "level": self.level, "severity": self.severity, "control": self.control,
@@ -74,8 +78,17 @@ def evaluate(resources: list[CapturedResource], env: str) -> list[Violation]:
                 resource.type, resource.inputs, resource.urn, resource.name, policy_resource.opts,
                 providers.get(resource.provider or ""), config=config,
             )
-            rule.check(args, lambda message, urn=None, subject=resource: report(message, urn, subject=subject))
+            rule.check(args, _reporting_on(resource, report))
     return violations
+
+
+def _reporting_on(subject: CapturedResource, report: Callable[..., None]) -> Callable[..., None]:
+    """A resource rule's ``report_violation``: violations name the resource checked unless told another."""
+
+    def report_violation(message: str, urn: str | None = None) -> None:
+        report(message, urn, subject=subject)
+
+    return report_violation
 
 
 def _policy_resources(resources: list[CapturedResource],
