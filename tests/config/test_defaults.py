@@ -6,10 +6,12 @@ from pydantic import Field
 
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
+    BaselineConfig,
     CiConfig,
     LogsConfig,
     Model,
     NetworkConfig,
+    PerimeterConfig,
     PlatformConfig,
     Section,
     StorageConfig,
@@ -43,8 +45,9 @@ def test_merging_does_not_alter_the_defaults():
 
 
 def test_sections_are_found_from_field_types():
-    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig}
+    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
+                                        "baseline": BaselineConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -52,6 +55,9 @@ def test_environment_defaults_are_collected_from_the_sections():
         "logs": {"retentionDays": 90},
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "storage": {"noncurrentVersionExpiryDays": 90},
+        "baseline": {"accountPublicAccessBlock": False, "ebsEncryptionByDefault": False, "cloudTrail": False,
+                     "guardDuty": False, "configRecorder": False},
+        "perimeter": {"enforced": True},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

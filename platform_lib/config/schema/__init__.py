@@ -31,6 +31,7 @@ from .defaults import deep_merge, environment_defaults, sections, with_defaults
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
 from .network import NetworkConfig, VpcCidr
 from .platform import PlatformConfig
+from .security import BaselineConfig, PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
@@ -45,8 +46,8 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "CiConfig", "Email",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig", "Email",
     "Environment", "Invalid", "LogsConfig", "Model", "NetworkConfig", "PlatformConfig", "Region",
-    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
+    "PerimeterConfig", "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

@@ -8,6 +8,7 @@ from pydantic import model_validator
 
 from .ci import CiConfig
 from .network import NetworkConfig
+from .security import BaselineConfig
 from .stack import StackBase
 
 
@@ -17,6 +18,7 @@ class PlatformConfig(StackBase):
     kind: Literal["platform"]
     network: NetworkConfig
     ci: CiConfig
+    baseline: BaselineConfig
 
     @model_validator(mode="after")
     def _network_covers_regions(self) -> PlatformConfig:
@@ -31,6 +33,7 @@ class PlatformConfig(StackBase):
         if self.environment == "prod":
             if self.network.az_count < 2:
                 raise ValueError("prod requires network.azCount >= 2 (multi-AZ)")
-            if self.network.nat != "per-az":
-                raise ValueError("prod requires network.nat: per-az (one NAT gateway per AZ)")
+            if self.network.nat == "single":
+                raise ValueError("prod requires network.nat: per-az (one NAT gateway per AZ) or none "
+                                 "(no internet egress; the recommendation for regulated teams)")
         return self

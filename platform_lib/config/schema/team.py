@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .base import Slug
+from .security import PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 
@@ -18,6 +19,7 @@ class TeamConfig(StackBase):
     team: Slug
     platform_stack: str | None = Field(default=None, description="defaults to platform-<environment>")
     storage: StorageConfig
+    perimeter: PerimeterConfig
 
     @property
     def platform_stack_name(self) -> str:
