@@ -15,13 +15,7 @@ from typing import Any
 
 import pulumi
 
-# Resource id prefixes of EC2-like services, as AWS prints them.
-_ID_PREFIX = {
-    "Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "RouteTable": "rtb", "NatGateway": "nat",
-    "Eip": "eipalloc", "SecurityGroup": "sg", "DefaultSecurityGroup": "sg", "VpcEndpoint": "vpce",
-    "FlowLog": "fl", "RouteTableAssociation": "rtbassoc", "NetworkAcl": "acl", "LaunchTemplate": "lt",
-}
-_GLOBAL_SERVICES = {"iam", "s3", "cloudfront", "route53", "organizations"}
+from policies.resource_types import GLOBAL_SERVICES, RESOURCE_TYPES, ResourceType
 
 
 def _digest(*parts: str, length: int = 17) -> str:
@@ -69,10 +63,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         if typ.startswith("kubernetes:"):
             return self._kubernetes(name, inputs)
         region, account = self._location(args.provider, inputs)
-        special = _SPECIAL.get(typ)
-        if special:
-            return special(name, inputs, region, account)
-        return self._generic(typ, name, inputs, region, account)
+        return self._aws(typ, name, inputs, region, account)
 
     def _reference(self, stack: str) -> dict[str, Any]:
         # "org/project/stack" and plain "stack" both resolve to the planned stack of that name.
@@ -80,17 +71,32 @@ class PlanMocks(pulumi.runtime.Mocks):
         return self.stack_outputs.get(stack, self.stack_outputs.get(short, {}))
 
     @staticmethod
-    def _generic(typ: str, name: str, inputs: dict[str, Any], region: str, account: str):
-        service, kind = typ.split(":")[1].split("/")[0], typ.rsplit(":", 1)[-1]
-        prefix = _ID_PREFIX.get(kind)
-        physical = inputs.get("name") if isinstance(inputs.get("name"), str) else None
-        if prefix:
-            resource_id = f"{prefix}-0{_digest(typ, name)}"
+    def _aws(typ: str, name: str, inputs: dict[str, Any], region: str, account: str):
+        """Id, ARN and computed outputs from the type's facts (``policies/resource_types.py``)."""
+        facts = RESOURCE_TYPES.get(typ) or ResourceType(typ)
+        key = facts.physical_name or "name"
+        given = inputs.get(key) if isinstance(inputs.get(key), str) else None
+        physical = given or f"{name}-{_digest(typ, name, length=7)}"
+        fields = {
+            "name": physical, "region": region, "account": account,
+            "uuid": str(uuid.UUID(_digest(facts.module, name, length=32))),
+            "digest": _digest(name, length=17).upper(),
+            "url_host": str(inputs.get("url", "")).removeprefix("https://"),
+        }
+        arn = facts.arn.format(**fields) if facts.arn else None
+        if facts.id:
+            resource_id = facts.id.format(**fields, arn=arn)
+        elif facts.id_prefix:
+            resource_id = f"{facts.id_prefix}-0{_digest(typ, name)}"
         else:
-            resource_id = physical or f"{name}-{_digest(typ, name, length=7)}"
-        location = "" if service in _GLOBAL_SERVICES else region
-        arn = f"arn:aws:{service}:{location}:{account}:{_kebab(kind)}/{physical or resource_id}"
-        state = {"arn": arn, "id": resource_id, "name": physical or resource_id, **inputs}
+            resource_id = physical
+        if arn is None:
+            location = "" if facts.module in GLOBAL_SERVICES else region
+            kind = _kebab(typ.rsplit(":", 1)[-1])
+            arn = f"arn:aws:{facts.module}:{location}:{account}:{kind}/{given or resource_id}"
+        computed = {key: template.format(**fields, arn=arn) for key, template in facts.outputs.items()}
+        state = {"arn": arn, "id": resource_id, "name": physical if key == "name" else resource_id,
+                 **inputs, **computed}
         state.setdefault("tagsAll", inputs.get("tags", {}))
         return resource_id, state
 
@@ -113,58 +119,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         return handler(dict(args.args), region, account), []
 
 
-def _bucket(name, inputs, region, account):
-    bucket = inputs.get("bucket") or f"{name}-{_digest(name, length=7)}"
-    return bucket, {**inputs, "id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
-                    "bucketDomainName": f"{bucket}.s3.amazonaws.com",
-                    "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com", "region": region}
-
-
-def _kms_key(name, inputs, region, account):
-    key_id = str(uuid.UUID(_digest("kms", name, length=32)))
-    return key_id, {**inputs, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
-
-
-def _iam_named(kind: str) -> Callable:
-    def answer(name, inputs, region, account):
-        physical = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
-        arn = f"arn:aws:iam::{account}:{kind}/{physical}"
-        resource_id = arn if kind == "policy" else physical
-        return resource_id, {**inputs, "id": resource_id, "name": physical, "arn": arn,
-                             "uniqueId": "AROA" + _digest(name, length=17).upper()}
-    return answer
-
-
-def _oidc_provider(name, inputs, region, account):
-    host = str(inputs.get("url", "")).removeprefix("https://")
-    arn = f"arn:aws:iam::{account}:oidc-provider/{host}"
-    return arn, {**inputs, "arn": arn}
-
-
-def _log_group(name, inputs, region, account):
-    group = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
-    return group, {**inputs, "name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
-
-
-_SPECIAL: dict[str, Callable] = {
-    "aws:s3/bucket:Bucket": _bucket,
-    "aws:kms/key:Key": _kms_key,
-    "aws:iam/role:Role": _iam_named("role"),
-    "aws:iam/policy:Policy": _iam_named("policy"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-}
-
 _INVOKES: dict[str, Callable[[dict, str, str], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": lambda args, region, account: {
         "id": region, "names": [f"{region}{z}" for z in "abcdef"],
         "zoneIds": [f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az{i}" for i in range(1, 7)],
-    },
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region, account: {
-        "accountId": account, "arn": f"arn:aws:iam::{account}:user/plan", "userId": "AIDAPLAN", "id": account,
-    },
-    "aws:index/getRegion:getRegion": lambda args, region, account: {"name": region, "region": region, "id": region},
-    "aws:index/getPartition:getPartition": lambda args, region, account: {
-        "partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
     },
 }

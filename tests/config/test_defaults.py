@@ -8,6 +8,7 @@ from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     BaselineConfig,
     CiConfig,
+    FeaturesConfig,
     LogsConfig,
     Model,
     NetworkConfig,
@@ -47,7 +48,8 @@ def test_merging_does_not_alter_the_defaults():
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
                                         "baseline": BaselineConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
+                                    "features": FeaturesConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -58,6 +60,7 @@ def test_environment_defaults_are_collected_from_the_sections():
         "baseline": {"accountPublicAccessBlock": False, "ebsEncryptionByDefault": False, "cloudTrail": False,
                      "guardDuty": False, "configRecorder": False},
         "perimeter": {"enforced": True},
+        "features": {"queryLimitGb": 50},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

@@ -28,6 +28,7 @@ from .base import (
 )
 from .ci import CiConfig
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
+from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
 from .network import NetworkConfig, VpcCidr
 from .platform import PlatformConfig
@@ -46,8 +47,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig", "Email",
-    "Environment", "Invalid", "LogsConfig", "Model", "NetworkConfig", "PlatformConfig", "Region",
-    "PerimeterConfig", "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig",
+    "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
+    "PerimeterConfig", "PlatformConfig", "Region",
+    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

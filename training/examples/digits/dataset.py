@@ -1,6 +1,6 @@
 """Export the example dataset (scikit-learn's bundled 8x8 digits, no download) into channel files.
 
-``python -m training.dataset --out DIR`` writes ``DIR/train/digits.csv`` and
+``python -m training.examples.digits.dataset --out DIR`` writes ``DIR/train/digits.csv`` and
 ``DIR/validation/digits.csv``: a header ``pixel_0..pixel_63,label`` and one image per row. The
 split is stratified and seeded, so the same command always writes byte-identical files. Upload
 the two folders to S3 and point the ``train`` and ``validation`` channels at them.
@@ -51,7 +51,8 @@ def export(out: Path, validation_fraction: float = DEFAULT_VALIDATION_FRACTION, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.dataset", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m training.examples.digits.dataset",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True,
                         help="directory to create train/ and validation/ in (e.g. $SAGEMAKER_BASE_DIR/input/data)")
     parser.add_argument("--validation-fraction", type=float, default=DEFAULT_VALIDATION_FRACTION)
