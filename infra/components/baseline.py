@@ -84,8 +84,9 @@ class AccountBaseline(pulumi.ComponentResource):
             if args.ebs_encryption_by_default:
                 aws.ebs.EncryptionByDefault(names.resource("ebs-encryption", region), enabled=True, opts=regional)
             if args.guard_duty:
-                aws.guardduty.Detector(names.resource("guardduty", region), enable=True,
-                                       finding_publishing_frequency="FIFTEEN_MINUTES", opts=regional)
+                aws.guardduty.Detector(  # deleting a detector deletes its findings
+                    names.resource("guardduty", region), enable=True, finding_publishing_frequency="FIFTEEN_MINUTES",
+                    opts=pulumi.ResourceOptions.merge(regional, pulumi.ResourceOptions(protect=args.protect)))
 
         self.trail_bucket: SecureBucket | None = None
         self.config_bucket: SecureBucket | None = None

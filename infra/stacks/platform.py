@@ -10,7 +10,7 @@ from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.sagemaker_logs import SageMakerLogs, SageMakerLogsArgs
-from infra.deploy_permissions import DEPLOY_ACTIONS
+from infra.deploy_permissions import blueprint_types
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import PlatformConfig
@@ -47,7 +47,7 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         names.resource("identity"),
         PlatformIdentityArgs(
             names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
-            oidc_provider_arn=config.ci.oidc_provider_arn, deployed_types=sorted(DEPLOY_ACTIONS),
+            oidc_provider_arn=config.ci.oidc_provider_arn, deployed_types=blueprint_types(),
             sagemaker_subnet_ids=pulumi.Output.all(*(s.id for n in networks.values() for s in n.private_subnets)),
             sagemaker_security_group_ids=pulumi.Output.all(
                 *(n.sagemaker_security_group.id for n in networks.values())),

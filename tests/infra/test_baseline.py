@@ -20,7 +20,7 @@ def test_prod_baseline_covers_every_region(plans):
                                          "restrictPublicBuckets"))
     assert regions_of(view, "aws:ebs/encryptionByDefault:EncryptionByDefault") == ["eu-west-1", "us-east-1"]
     assert regions_of(view, "aws:guardduty/detector:Detector") == ["eu-west-1", "us-east-1"]
-    assert all(d.inputs["enable"] for d in view.of_type("aws:guardduty/detector:Detector"))
+    assert all(d.inputs["enable"] and d.protect for d in view.of_type("aws:guardduty/detector:Detector"))
 
 
 def test_prod_trail_is_multi_region_validated_encrypted_and_object_locked(plans):
@@ -79,7 +79,7 @@ def test_default_acl_is_emptied_and_every_subnet_has_an_explicit_acl(plans, stac
     view = plans[stack]
     vpcs = view.of_type("aws:ec2/vpc:Vpc")
     defaults = view.of_type("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl")
-    assert sorted(d.parent for d in defaults) == sorted(v.parent for v in vpcs)  # one per VPC's network
+    assert sorted(d.property_dependencies["defaultNetworkAclId"][0] for d in defaults) == sorted(v.urn for v in vpcs)
     assert all(d.inputs.get("ingress", []) == [] and d.inputs.get("egress", []) == [] for d in defaults)
     acls = view.of_type("aws:ec2/networkAcl:NetworkAcl")
     covered = sorted(urn for acl in acls for urn in acl.property_dependencies["subnetIds"])

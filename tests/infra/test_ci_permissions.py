@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from infra.deploy_permissions import DEPLOY_ACTIONS, UNSCOPED
+from infra.deploy_permissions import DEPLOY_ACTIONS, UNSCOPED, blueprint_types
 from tests.infra.iam_eval import allowed, denied
 
 ACCOUNTS = {"dev": "111111111111", "prod": "222222222222"}
@@ -58,8 +58,9 @@ def planned_types(plans) -> set[str]:
             if r.custom and not r.read and not r.type.startswith("pulumi:")}
 
 
-def test_every_planned_type_has_deploy_actions(plans):
-    assert sorted(planned_types(plans) - set(DEPLOY_ACTIONS)) == []
+def test_every_planned_type_is_a_blueprint_type_with_deploy_actions(plans):
+    assert sorted(planned_types(plans) - set(blueprint_types())) == []
+    assert sorted(set(blueprint_types()) - set(DEPLOY_ACTIONS)) == []
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

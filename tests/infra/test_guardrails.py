@@ -130,6 +130,7 @@ def test_sagemaker_security_group_per_region_talks_only_to_itself_and_endpoints(
         assert egress["AWS interface endpoints"]["securityGroups"] == [endpoints_sg.id]
         s3_endpoint = view.named(f"{stack}-s3-endpoint-{code}")
         assert s3_endpoint.urn in group.property_dependencies["egress"]  # its prefixListId: S3's ranges
+        assert egress["S3 through its gateway endpoint"]["prefixListIds"][0].startswith("pl-0")
         assert not any("cidrBlocks" in rule for rule in group.inputs["egress"])
 
 
