@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from infra.documents import Statement, allow
+from infra.documents import Statement, allow, in_account
 from infra.naming import Names
 from policies.resource_types import RESOURCE_TYPES
 
@@ -31,7 +31,7 @@ def blueprint_types() -> list[str]:
 UNSCOPED = (
     "ec2:Describe*", "ec2:*EbsEncryptionByDefault", "kms:CreateKey", "kms:ListAliases",
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
-    "route53:AssociateVPCWithHostedZone", "s3:*AccountPublicAccessBlock", "guardduty:CreateDetector",
+    "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
 )
 
@@ -46,6 +46,7 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("OidcProvider", "iam:*OpenIDConnectProvider*", [names.oidc_provider_arn()]),
         ("Roles", "iam:*Role*", [names.environment_role_arns(), service_linked]),  # incl. PassRole, inline policies
         ("Policies", "iam:*", [names.environment_policy_arns()]),
+        ("S3Account", "s3:*AccountPublicAccessBlock", ["*"]),  # the account's own: s3:ResourceAccount holds
         ("Buckets", "s3:*", [f"arn:aws:s3:::{env}"]),
         ("KeyAliases", "kms:*Alias", [f"arn:aws:kms:*:{account}:alias/*", f"arn:aws:kms:*:{account}:key/*"]),
         ("Keys", "kms:*", [f"arn:aws:kms:*:{account}:key/*"]),
@@ -76,7 +77,9 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
             sid, _, resources = next(s for s in scopes[1:] if fnmatchcase(action, s[1]))
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
-    return [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid)
+    perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
+    return [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
+                  **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
             for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
 
 
@@ -94,7 +97,7 @@ def _verb(name: str) -> str:
 # Never widened: on `*` a verb would reach every bucket's objects (s3:Get*), and kms:Create* would
 # include kms:CreateGrant, a way to decrypt.
 # IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names every object: s3 verbs stay exact too.
-EXACT_IN_CEILING = ("Unscoped", "KeyAliases", "Keys", "Buckets")
+EXACT_IN_CEILING = ("Unscoped", "KeyAliases", "Keys", "S3Account", "Buckets")
 
 
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:

@@ -114,7 +114,7 @@ class AccountBaseline(pulumi.ComponentResource):
     def _trail(self, args: BaselineArgs, log_bucket: SecureBucket, home: pulumi.ResourceOptions) -> SecureBucket:
         names = args.names
         bucket_arn = f"arn:aws:s3:::{names.bucket(TRAIL_BUCKET, args.primary_region)}"
-        source = {"aws:SourceArn": names.trail_arn(TRAIL, args.primary_region)}
+        source = {"aws:SourceArn": names.trail_arn(TRAIL, args.primary_region), "aws:SourceAccount": names.account_id}
         cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
         bucket = self._bucket(args, TRAIL_BUCKET, log_bucket, [
             {"Sid": "CloudTrailAclCheck", "Effect": "Allow", "Principal": cloudtrail, "Action": "s3:GetBucketAcl",

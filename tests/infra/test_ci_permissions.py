@@ -68,7 +68,7 @@ def test_ci_can_deploy_every_resource_of_its_environment(plans, env):
     account = ACCOUNTS[env]
     policy, boundary = ci_documents(plans, env)
     workload_boundary = f"arn:aws:iam::{account}:policy/platform-{env}-workload-boundary"
-    context = {"iam:PermissionsBoundary": workload_boundary}
+    context = {"iam:PermissionsBoundary": workload_boundary, "s3:ResourceAccount": account}
     missing = []
     for stack, view in plans.items():
         if not stack.endswith(f"-{env}"):

@@ -26,12 +26,9 @@ def test_every_s3_allow_of_every_identity_policy_is_tied_to_the_account(plans, s
     view = plans[stack]
     account = view.plan.outputs["accountId"]
     s3_statements = [(name, s) for name, s in identity_statements(view)
-                     if s["Effect"] == "Allow" and any(a.startswith("s3:") for a in actions(s))
-                     and s["Resource"] != "*" and s.get("Sid") != "Unscoped"]
+                     if s["Effect"] == "Allow" and any(a.startswith("s3:") for a in actions(s))]
     assert s3_statements
     for name, statement in s3_statements:
-        if name.endswith("ci-deploy-policy") or name.endswith("ci-boundary"):
-            continue  # bucket management on bucket ARNs only (no objects): see test_ci_reads_no_data
         assert statement["Condition"]["StringEquals"]["s3:ResourceAccount"] == account, (name, statement)
 
 
@@ -156,7 +153,9 @@ def test_ci_reads_no_data_and_decrypts_nothing(plans):
         assert not allowed(policy, action, f"{bucket}/data.csv"), action
     for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:Encrypt"):
         assert not allowed(policy, action, key), action
-    assert allowed(policy, "s3:PutBucketPolicy", bucket) and allowed(policy, "kms:PutKeyPolicy", key)
+    own = {"s3:ResourceAccount": "222222222222"}
+    assert allowed(policy, "s3:PutBucketPolicy", bucket, own) and allowed(policy, "kms:PutKeyPolicy", key)
+    assert not allowed(policy, "s3:PutBucketPolicy", bucket, {"s3:ResourceAccount": "999999999999"})
     assert not any(a.endswith(":*") or a == "*" for s in policy for a in actions(s))
 
 
