@@ -35,9 +35,16 @@ REQUIRED = (f"a Deny statement (in the role's policies or its permissions bounda
 
 
 def _denied_keys(action: str, denies: list[Statement]) -> set[str]:
-    """The VPC condition keys some Deny statement on ``action`` tests."""
-    return {key for statement in denies if statement.grants(action)
-            for key in VPC_KEYS if key.lower() in statement.condition_keys}
+    """The VPC condition keys some Deny statement on ``action`` tests (an unconditional Deny on all
+    resources covers them all: the role cannot create the job or model at all)."""
+    keys: set[str] = set()
+    for statement in denies:
+        if not statement.grants(action):
+            continue
+        if not statement.condition and "*" in statement.resources:
+            return set(VPC_KEYS)
+        keys |= {key for key in VPC_KEYS if key.lower() in statement.condition_keys}
+    return keys
 
 
 def _deny_statements(role: Any, resources: list[Any]) -> list[Statement] | None:
