@@ -118,7 +118,8 @@ def against(other: Path, repeat: int) -> None:
     """This tree against ``other``, interleaved run by run; the fastest of each side is kept. CPU time
     (the process and its workers) is the steadier figure on a shared machine; wall time follows load."""
     print(f"\n== this tree vs {other}: mlp plan --all, 2 workers, fastest of {repeat} interleaved runs")
-    print(f"   {'stacks':<16}{'this wall':>10}{'other wall':>11}{'ratio':>7}{'this CPU':>10}{'other CPU':>10}{'ratio':>7}")
+    print(f"   {'stacks':<16}{'this wall':>10}{'other wall':>11}{'ratio':>7}"
+          f"{'this CPU':>10}{'other CPU':>10}{'ratio':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         generated_stacks(Path(tmp), 50)
         for label, directory in (("examples (6)", STACKS), ("generated (51)", Path(tmp))):
