@@ -101,7 +101,8 @@ def test_copied_stack_file_is_caught_as_a_physical_name_collision(tmp_path):
     result = mlp("plan", "--all", "--stacks-dir", str(tmp_path))
     assert result.returncode == 2
     assert "physical name collision: stacks fraud-dev, fraud-dev-copy" in result.stdout
-    assert "fraud-dev-sagemaker-execution" in result.stdout
+    assert ("aws:athena/workgroup:Workgroup named 'fraud-dev-analytics' (account 111111111111, eu-west-1) is "
+            "claimed by fraud-dev (fraud-dev-analytics), fraud-dev-copy (fraud-dev-analytics)") in result.stdout
 
 
 def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
@@ -121,11 +122,15 @@ def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
 
 
 def test_command_groups_are_modules_registered_by_one_line_each():
+    import importlib
+
     from platform_lib.cli import app
 
-    assert app.COMMAND_GROUPS == ("plan",)
-    names = sorted(getattr(command.callback, "__name__", "") for command in app.app.registered_commands)
-    assert names == ["plan", "stacks"]
+    assert app.COMMAND_GROUPS[0] == "plan"
+    for group in app.COMMAND_GROUPS:
+        assert callable(importlib.import_module(f"platform_lib.cli.{group}").register), group
+    names = [getattr(command.callback, "__name__", "") for command in app.app.registered_commands]
+    assert names[:2] == ["plan", "stacks"]
 
 
 def test_console_script_entry_point_is_the_package_main():
