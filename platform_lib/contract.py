@@ -54,6 +54,9 @@ class TeamOutputs(Contract):
     execution_role_arn: str
     log_buckets: dict[str, str]
     break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
+    feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
+    feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
+    athena_workgroup: str | None = None     # the team's Athena workgroup
 
 
 class ContractError(Exception):

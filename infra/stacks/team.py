@@ -7,6 +7,7 @@ from typing import cast
 import pulumi
 
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.naming import names as names_of
@@ -51,9 +52,11 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     execution = names.role_arn(EXECUTION_ROLE)
     break_glass = [names.role_arn(BREAK_GLASS_ROLE)] if enforced else []
     replication = [names.role_arn(REPLICATION_ROLE)] if replicated else []
+    # Feature Store and the Glue crawler work from AWS's network with their own roles.
+    feature_services = [names.role_arn(FEATURE_STORE_ROLE), names.role_arn(CRAWLER_ROLE)]
     domains = {
         "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"],
-                          users=[execution, *break_glass]),
+                          users=[execution, *feature_services, *break_glass]),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
                             users=[execution, *replication, *break_glass]),
     }
@@ -68,7 +71,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     )
     perimeter = Perimeter(
         vpc_endpoint_ids=platform.apply(lambda p: [n.s3_endpoint_id or "" for n in p.networks.values()]),
-        exempt_role_arns=[*break_glass, *replication],
+        exempt_role_arns=[*break_glass, *replication, *feature_services],
     ) if enforced else None
     lake = DataLake(
         names.resource("data-lake"),
@@ -93,6 +96,11 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         ),
         providers[primary],
     )
+    features = FeatureStore(names.resource("feature-store"), FeatureStoreArgs(
+        names, primary, config.features.groups, features_bucket=lake.buckets["features"].name,
+        curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
+        permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
+        crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
     return {
         "kind": "team",
         "team": config.team,
@@ -105,4 +113,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
         "breakGlassRoleArn": identity.break_glass_role.arn if identity.break_glass_role else None,
+        "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
+        "featureDatabase": features.database.name,
+        "athenaWorkgroup": features.workgroup.name,
     }
