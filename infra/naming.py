@@ -134,16 +134,6 @@ def scope(config: PlatformConfig | TeamConfig) -> str:
     return config.team if isinstance(config, TeamConfig) else PLATFORM_SCOPE
 
 
-def resource_name(config: PlatformConfig | TeamConfig, purpose: str, region: str | None = None) -> str:
-    """`fraud-prod-models`, or `fraud-prod-models-use1` for a regional copy."""
-    return names(config).resource(purpose, region)
-
-
-def bucket_name(config: PlatformConfig | TeamConfig, purpose: str, region: str) -> str:
-    """Globally unique S3 name: `<scope>-<env>-<purpose>-<account>-<region code>` (at most 63 chars)."""
-    return names(config).bucket(purpose, region)
-
-
 def region_code(region: str) -> str:
     """`eu-west-1` -> `euw1`, `ap-southeast-2` -> `apse2`: short and unique per region."""
     area, *words, number = region.split("-")
