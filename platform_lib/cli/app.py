@@ -13,6 +13,9 @@ import typer
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "plan",  # mlp plan, mlp stacks
+    "train",  # mlp train
+    "models",  # mlp register, mlp models list|approve|reject
+    "deploy",  # mlp deploy, mlp invoke, mlp status
     "features",  # mlp features list|ingest|get|dataset
 )
 
