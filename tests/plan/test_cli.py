@@ -124,10 +124,10 @@ def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
 def test_command_groups_are_modules_registered_by_one_line_each():
     from platform_lib.cli import app
 
-    assert app.COMMAND_GROUPS == ("plan", "features")
+    assert app.COMMAND_GROUPS == ("plan", "train", "models", "deploy", "features")
     names = sorted(getattr(command.callback, "__name__", "") for command in app.app.registered_commands)
-    assert names == ["plan", "stacks"]
-    assert [group.name for group in app.app.registered_groups] == ["features"]
+    assert names == ["deploy", "invoke", "plan", "register_model", "stacks", "status", "train"]
+    assert [group.name for group in app.app.registered_groups] == ["models", "features"]
 
 
 def test_console_script_entry_point_is_the_package_main():
