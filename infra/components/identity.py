@@ -76,6 +76,11 @@ def ci_deploy_document(names: Names) -> dict:
         allow(["kms:*"], [f"arn:aws:kms:*:{account}:key/*", f"arn:aws:kms:*:{account}:alias/*"], sid="Keys"),
         allow(["logs:*"], f"arn:aws:logs:*:{account}:log-group:*", sid="Logs"),
         allow(["sagemaker:*"], f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
+        # Feature stores: this environment's Glue databases, tables and crawlers, the catalog's settings,
+        # and this environment's Athena workgroups.
+        allow(["glue:*"], [*names.environment_glue_arns(),
+                           f"arn:aws:glue:*:{account}:crawler/{names.environment_glob()}"], sid="Catalog"),
+        allow(["athena:*"], f"arn:aws:athena:*:{account}:workgroup/{names.environment_glob()}", sid="Workgroups"),
         allow(["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:TagRole",
                "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
                "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:AttachRolePolicy",
