@@ -1,13 +1,17 @@
-"""A platform stack: keys for logs, identity, and a VPC per region."""
+"""A platform stack: keys, a VPC per region, identity, SageMaker's log groups and the account baseline."""
 
 from __future__ import annotations
 
 import pulumi
 
 from infra import documents
+from infra.components.baseline import AccountBaseline, BaselineArgs, audit_key_statements
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.sagemaker_logs import SageMakerLogs, SageMakerLogsArgs
+from infra.deploy_permissions import blueprint_types
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import PlatformConfig
@@ -17,30 +21,61 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     """Compose the platform's components and return its contract outputs (PlatformOutputs)."""
     names = names_of(config)
     providers = regional_providers(config)
-    primary = providers[config.primary_region]
-    logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
-                         extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
-    keys = Encryption(names.resource("keys"),
-                      EncryptionArgs(names, {"logs": logs_key}, protect=config.protect_stateful), providers)
-    identity = PlatformIdentity(
-        names.resource("identity"),
-        PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
-                             oidc_provider_arn=config.ci.oidc_provider_arn),
-        primary,
-    )
-    net = config.network
+    primary = config.primary_region
+    baseline = config.baseline
+    domains = {"logs": KeyDomain(
+        "CloudWatch Logs of the platform", config.regions,
+        extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
+        "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"]),
+    }
+    if baseline.cloud_trail or baseline.config_recorder:
+        domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
+                                     extra_statements=lambda account, region: audit_key_statements(names, region))
+    keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
+                      providers)
+    for region in config.regions:   # one catalog per account and region, shared by the teams
+        CatalogEncryption(names.resource("catalog-encryption", region),
+                          CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
+    net, retention = config.network, config.logs.retention_days
     networks = {
         region: Network(
             names.resource("network", region),
             NetworkArgs(
                 names, region, cidr=net.cidrs[region], az_count=net.az_count, nat=net.nat,
-                endpoints_multi_az=net.endpoints_multi_az, log_retention_days=config.logs.retention_days,
-                logs_key_arn=keys.arn("logs", region), flow_logs_role_arn=identity.flow_logs_role.arn,
+                endpoints_multi_az=net.endpoints_multi_az, log_retention_days=retention,
+                logs_key_arn=keys.arn("logs", region), organization_id=baseline.organization_id,
             ),
             provider=providers[region],
         )
         for region in config.regions
     }
+    identity = PlatformIdentity(
+        names.resource("identity"),
+        PlatformIdentityArgs(
+            names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
+            oidc_provider_arn=config.ci.oidc_provider_arn, deployed_types=blueprint_types(),
+            sagemaker_subnet_ids=pulumi.Output.all(*(s.id for n in networks.values() for s in n.private_subnets)),
+            sagemaker_security_group_ids=pulumi.Output.all(
+                *(n.sagemaker_security_group.id for n in networks.values())),
+        ),
+        providers[primary],
+    )
+    for region, network in networks.items():
+        network.send_flow_logs(identity.flow_logs_role.arn)
+        SageMakerLogs(names.resource("sagemaker-logs", region),
+                      SageMakerLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
+    AccountBaseline(
+        names.resource("baseline"),
+        BaselineArgs(
+            names, primary, config.regions, retention_days=retention,
+            audit_key_arn=keys.arn("audit", primary) if "audit" in domains else None,
+            account_public_access_block=baseline.account_public_access_block,
+            ebs_encryption_by_default=baseline.ebs_encryption_by_default, cloud_trail=baseline.cloud_trail,
+            guard_duty=baseline.guard_duty, config_recorder=baseline.config_recorder,
+            protect=config.protect_stateful,
+        ),
+        providers,
+    )
     return {
         "kind": "platform",
         "environment": config.environment,
@@ -56,6 +91,8 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                 "privateSubnetIds": [s.id for s in net.private_subnets],
                 "publicSubnetIds": [s.id for s in net.public_subnets],
                 "endpointSecurityGroupId": net.endpoint_security_group.id,
+                "sagemakerSecurityGroupId": net.sagemaker_security_group.id,
+                "s3EndpointId": net.gateway_endpoints["s3"].id,
             }
             for region, net in networks.items()
         },

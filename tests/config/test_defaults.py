@@ -6,11 +6,13 @@ from pydantic import Field
 
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
+    BaselineConfig,
     CiConfig,
     FeaturesConfig,
     LogsConfig,
     Model,
     NetworkConfig,
+    PerimeterConfig,
     PlatformConfig,
     Section,
     StorageConfig,
@@ -44,8 +46,10 @@ def test_merging_does_not_alter_the_defaults():
 
 
 def test_sections_are_found_from_field_types():
-    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "features": FeaturesConfig}
+    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
+                                        "baseline": BaselineConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
+                                    "features": FeaturesConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -53,6 +57,9 @@ def test_environment_defaults_are_collected_from_the_sections():
         "logs": {"retentionDays": 90},
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "storage": {"noncurrentVersionExpiryDays": 90},
+        "baseline": {"accountPublicAccessBlock": False, "ebsEncryptionByDefault": False, "cloudTrail": False,
+                     "guardDuty": False, "configRecorder": False},
+        "perimeter": {"enforced": True},
         "features": {"queryLimitGb": 50},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}

@@ -32,6 +32,7 @@ from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
 from .network import NetworkConfig, VpcCidr
 from .platform import PlatformConfig
+from .security import BaselineConfig, PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
@@ -46,9 +47,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "CiConfig", "Email",
-    "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
-    "PlatformConfig", "Region",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig",
+    "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
+    "PerimeterConfig", "PlatformConfig", "Region",
     "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from .base import ENVIRONMENTS, Invalid, Slug
 from .features import FeaturesConfig
+from .security import PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 
@@ -34,6 +35,7 @@ class TeamConfig(StackBase):
         default=None, description="defaults to platform-<environment>"
     )
     storage: StorageConfig
+    perimeter: PerimeterConfig
     features: FeaturesConfig = FeaturesConfig.model_validate({})
 
     @property
