@@ -27,6 +27,16 @@ class RegionNetwork(Contract):
     endpoint_security_group_id: str
 
 
+class TrackingOutputs(Contract):
+    """The environment's MLflow tracking server: clients use its ARN as MLFLOW_TRACKING_URI."""
+
+    arn: str
+    url: str
+    region: str
+    artifact_bucket: str
+    artifact_key_arn: str
+
+
 class PlatformOutputs(Contract):
     kind: Literal["platform"]
     environment: str
@@ -37,6 +47,9 @@ class PlatformOutputs(Contract):
     ci_role_arn: str
     logs_key_arns: dict[str, str]
     networks: dict[str, RegionNetwork]
+    image_repositories: dict[str, dict[str, str]] = Field(default_factory=dict)  # image -> region -> URI
+    tracking: TrackingOutputs | None = None
+    alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # region -> platform alerts topic
 
 
 class TeamOutputs(Contract):
@@ -50,6 +63,10 @@ class TeamOutputs(Contract):
     key_arns: dict[str, dict[str, str]]     # domain -> region -> KMS key ARN
     execution_role_arn: str
     log_buckets: dict[str, str]
+    model_package_groups: dict[str, str] | None = None   # model -> package group (None: older stack)
+    alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # serving region -> alerts topic
+    dashboard: str | None = None                          # CloudWatch dashboard (primary region)
+    budget: str | None = None                             # AWS Budget name
 
 
 class ContractError(Exception):

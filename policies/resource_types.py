@@ -103,11 +103,17 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
     _blueprint("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", id_prefix="sg"),
     _blueprint("aws:ec2/vpcEndpoint:VpcEndpoint", id_prefix="vpce"),
     _blueprint("aws:ec2/flowLog:FlowLog", id_prefix="fl"),
+    # registries, tracking, observability, budgets (issue 11)
+    _blueprint("aws:sagemaker/modelPackageGroup:ModelPackageGroup", id="{name}", stateful=True,
+               arn="arn:aws:sagemaker:{region}:{account}:model-package-group/{name}",
+               physical_name="modelPackageGroupName", name_scope="region",
+               outputs={"modelPackageGroupName": "{name}"}),
+    _blueprint("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"),
+    _blueprint("aws:s3/bucketObjectv2:BucketObjectv2"),
     # -- stateful types the protection rule knows, whether or not the program creates them yet ---
     ResourceType("aws:s3/bucketV2:BucketV2", stateful=True),
     ResourceType("aws:ecr/repository:Repository", stateful=True),
     ResourceType("aws:sagemaker/featureGroup:FeatureGroup", stateful=True),
-    ResourceType("aws:sagemaker/modelPackageGroup:ModelPackageGroup", stateful=True),
     ResourceType("aws:sagemaker/domain:Domain", stateful=True),
     ResourceType("aws:dynamodb/table:Table", stateful=True),
     ResourceType("aws:efs/fileSystem:FileSystem", stateful=True),

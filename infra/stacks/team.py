@@ -8,6 +8,7 @@ import pulumi
 
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import TeamIdentity, TeamIdentityArgs
+from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
 from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
 from infra.naming import names as names_of
 from infra.providers import regional_providers
@@ -72,6 +73,13 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         ),
         providers[primary],
     )
+    registry = ModelRegistry(
+        names.resource("model-registry"),
+        ModelRegistryArgs(names, primary, config.model_registry.models, config.model_registry.reader_accounts,
+                          cards_bucket=lake.buckets["models"].name, cards_key_arn=key_arns["models"][primary],
+                          protect=config.protect_stateful),
+        providers[primary],
+    )
     return {
         "kind": "team",
         "team": config.team,
@@ -83,4 +91,5 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "keyArns": key_arns,
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
+        "modelPackageGroups": registry.group_names,
     }

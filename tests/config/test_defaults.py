@@ -6,15 +6,20 @@ from pydantic import Field
 
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
+    BudgetConfig,
     CiConfig,
+    ContainerRegistryConfig,
     FeaturesConfig,
     LogsConfig,
     Model,
+    ModelRegistryConfig,
     NetworkConfig,
+    ObservabilityConfig,
     PlatformConfig,
     Section,
     StorageConfig,
     TeamConfig,
+    TrackingConfig,
     deep_merge,
     sections,
 )
@@ -44,8 +49,11 @@ def test_merging_does_not_alter_the_defaults():
 
 
 def test_sections_are_found_from_field_types():
-    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "features": FeaturesConfig}
+    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
+                                        "containerRegistry": ContainerRegistryConfig, "tracking": TrackingConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "features": FeaturesConfig,
+                                    "modelRegistry": ModelRegistryConfig, "observability": ObservabilityConfig,
+                                    "budget": BudgetConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -54,6 +62,10 @@ def test_environment_defaults_are_collected_from_the_sections():
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "storage": {"noncurrentVersionExpiryDays": 90},
         "features": {"queryLimitGb": 50},
+        "containerRegistry": {"untaggedExpiryDays": 7, "keepReleases": 20},
+        "tracking": {"size": "Small"},
+        "observability": {"latencyLimitMs": 1000, "serverErrorsLimit": 10},
+        "budget": {"monthlyUsd": 2000},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

@@ -26,15 +26,20 @@ from .base import (
     Section,
     Slug,
 )
+from .budget import BudgetConfig
 from .ci import CiConfig
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
 from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
+from .models import Gate, ModelDeclaration, ModelRegistryConfig
 from .network import NetworkConfig, VpcCidr
+from .observability import ObservabilityConfig
 from .platform import PlatformConfig
+from .registries import ContainerRegistryConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
+from .tracking import TrackingConfig
 
 StackConfig = Annotated[PlatformConfig | TeamConfig, Field(discriminator="kind")]
 
@@ -46,7 +51,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "CiConfig", "Email",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BudgetConfig", "CiConfig",
+    "ContainerRegistryConfig", "Email", "Gate", "ModelDeclaration", "ModelRegistryConfig", "ObservabilityConfig",
+    "TrackingConfig",
     "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
     "PlatformConfig", "Region",
     "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",

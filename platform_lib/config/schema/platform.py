@@ -9,7 +9,9 @@ from pydantic import model_validator
 from .base import Invalid
 from .ci import CiConfig
 from .network import NetworkConfig
+from .registries import ContainerRegistryConfig
 from .stack import StackBase
+from .tracking import TrackingConfig
 
 
 class PlatformConfig(StackBase):
@@ -18,6 +20,8 @@ class PlatformConfig(StackBase):
     kind: Literal["platform"]
     network: NetworkConfig
     ci: CiConfig
+    container_registry: ContainerRegistryConfig
+    tracking: TrackingConfig
 
     @model_validator(mode="after")
     def _network_covers_regions(self) -> PlatformConfig:

@@ -1,0 +1,101 @@
+"""A team's model registry: a SageMaker model package group per declared model, readable from the
+organisation's other environment accounts only, and a model card template per model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import documents
+from infra.naming import Names
+from platform_lib.config.schema import ModelDeclaration
+
+# What another account may do with a group: see it and its versions, and pull an approved version
+# (the artifact itself is shared through the models bucket and key, not through the group).
+READ_ACTIONS = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
+                "sagemaker:ListModelPackages"]
+CARD_PREFIX = "model-cards"
+
+
+@dataclass(frozen=True)
+class ModelRegistryArgs:
+    names: Names
+    region: str                              # the primary region: models are trained and registered there
+    models: Sequence[ModelDeclaration]
+    reader_accounts: Sequence[str]           # the organisation's other environment accounts
+    cards_bucket: pulumi.Input[str]          # the team's models bucket (model card templates)
+    cards_key_arn: pulumi.Input[str]
+    protect: bool
+
+
+def group_policy(group_arn: str, readers: Sequence[str]) -> dict[str, Any]:
+    """Read-only access to a group and its versions for named accounts; never a wildcard principal."""
+    package_arn = group_arn.replace(":model-package-group/", ":model-package/") + "/*"
+    return documents.document({
+        "Sid": "ReadFromOrganisationAccounts",
+        "Effect": "Allow",
+        "Principal": {"AWS": [documents.root(account) for account in readers]},
+        "Action": READ_ACTIONS,
+        "Resource": [group_arn, package_arn],
+    })
+
+
+def card_template(names: Names, model: ModelDeclaration) -> dict[str, Any]:
+    """The model card a registered version must fill: SageMaker model card sections, with the gates."""
+    return {
+        "model_overview": {"model_name": model.name, "model_description": model.description,
+                           "model_owner": names.scope, "model_artifact": [], "algorithm_type": None},
+        "intended_uses": {"purpose_of_model": model.description, "intended_uses": None, "risk_rating": "Unknown"},
+        "training_details": {"training_job_details": {"training_arn": None, "training_datasets": [],
+                                                      "training_environment": {"container_image": []}}},
+        "evaluation_details": [{"name": "promotion gates", "metric_groups": [{
+            "name": "gates", "metric_data": [
+                {"name": gate.metric, "type": "number", "value": None,
+                 "notes": f"approval requires {gate}"} for gate in model.gates]}]}],
+        "additional_information": {"package_group": names.resource(model.name)},
+    }
+
+
+class ModelRegistry(pulumi.ComponentResource):
+    """Package groups `<team>-<env>-<model>` (protected in prod, never deleted with the stack)."""
+
+    def __init__(self, name: str, args: ModelRegistryArgs, provider: aws.Provider,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-platform:registry:ModelRegistry", name, None, opts)
+        names = args.names
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.groups: dict[str, aws.sagemaker.ModelPackageGroup] = {}
+        for model in args.models:
+            group_name = names.resource(model.name)
+            group = aws.sagemaker.ModelPackageGroup(
+                group_name, model_package_group_name=group_name,
+                model_package_group_description=model.description[:1024],
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, protect=args.protect,
+                                            retain_on_delete=True),
+            )
+            if args.reader_accounts:
+                readers = list(args.reader_accounts)
+                aws.sagemaker.ModelPackageGroupPolicy(
+                    f"{group_name}-policy", model_package_group_name=group.model_package_group_name,
+                    resource_policy=group.arn.apply(
+                        lambda arn, readers=readers: json.dumps(group_policy(arn, readers))),
+                    opts=child,
+                )
+            aws.s3.BucketObjectv2(
+                f"{group_name}-card-template", bucket=args.cards_bucket,
+                key=f"{CARD_PREFIX}/{model.name}/template.json",
+                content=json.dumps(card_template(names, model), indent=2, sort_keys=True),
+                content_type="application/json", server_side_encryption="aws:kms", kms_key_id=args.cards_key_arn,
+                opts=child,
+            )
+            self.groups[model.name] = group
+        self.register_outputs({"groups": {m: g.model_package_group_name for m, g in self.groups.items()}})
+
+    @property
+    def group_names(self) -> dict[str, pulumi.Output[str]]:
+        return {model: group.model_package_group_name for model, group in self.groups.items()}
