@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from infra import documents
+from infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
@@ -20,8 +21,12 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     primary = providers[config.primary_region]
     logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
                          extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
-    keys = Encryption(names.resource("keys"),
-                      EncryptionArgs(names, {"logs": logs_key}, protect=config.protect_stateful), providers)
+    domains = {
+        "logs": logs_key,
+        "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"]),
+    }
+    keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
+                      providers)
     identity = PlatformIdentity(
         names.resource("identity"),
         PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
@@ -41,6 +46,14 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         )
         for region in config.regions
     }
+    images = config.container_registry
+    registry = ContainerRegistry(
+        names.resource("images"),
+        ContainerRegistryArgs(names, config.primary_region, config.regions, images.repositories,
+                              images.untagged_expiry_days, images.keep_releases, keys.arns("images"),
+                              protect=config.protect_stateful),
+        providers,
+    )
     return {
         "kind": "platform",
         "environment": config.environment,
@@ -59,4 +72,5 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             }
             for region, net in networks.items()
         },
+        "imageRepositories": registry.urls,
     }
