@@ -50,6 +50,7 @@ def workload_boundary_document(names: Names) -> dict:
                "s3:Replicate*"], names.environment_bucket_arns(), sid="EnvironmentBuckets"),
         allow(KEY_USE_ACTIONS + ["kms:CreateGrant"], f"arn:aws:kms:*:{account}:key/*", sid="AccountKeys"),
         allow(["sagemaker:*"], f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
+        allow(["sagemaker-mlflow:*"], f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
         allow(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", *VPC_ENI_ACTIONS], "*", sid="Unscoped"),
         allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
               f"arn:aws:ecr:*:{account}:repository/*", sid="PullImages"),

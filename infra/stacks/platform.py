@@ -9,6 +9,7 @@ from infra.components.container_registry import ContainerRegistry, ContainerRegi
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.tracking import ExperimentTracking, TrackingArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import PlatformConfig
@@ -18,12 +19,14 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     """Compose the platform's components and return its contract outputs (PlatformOutputs)."""
     names = names_of(config)
     providers = regional_providers(config)
-    primary = providers[config.primary_region]
+    primary_region = config.primary_region
+    primary = providers[primary_region]
     logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
                          extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
     domains = {
         "logs": logs_key,
         "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"]),
+        "tracking": KeyDomain("MLflow artifacts of the platform", [primary_region], via_services=["s3", "sagemaker"]),
     }
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
@@ -54,6 +57,14 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                               protect=config.protect_stateful),
         providers,
     )
+    tracking = ExperimentTracking(
+        names.resource("tracking"),
+        TrackingArgs(names, primary_region, config.tracking.size, config.tracking.mlflow_version,
+                     config.tracking.maintenance_window, keys.arn("tracking", primary_region),
+                     identity.workload_boundary.arn, noncurrent_version_expiry_days=config.logs.retention_days,
+                     protect=config.protect_stateful),
+        primary,
+    )
     return {
         "kind": "platform",
         "environment": config.environment,
@@ -73,4 +84,5 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             for region, net in networks.items()
         },
         "imageRepositories": registry.urls,
+        "tracking": tracking.outputs(primary_region, keys.arn("tracking", primary_region)),
     }

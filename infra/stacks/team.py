@@ -10,6 +10,7 @@ from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
 from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
+from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
@@ -30,6 +31,8 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
         raise ContractError(f"team stack is {config.environment} but {stack} is {platform.environment}")
     if platform.account_id != config.account_id:
         raise ContractError(f"team stack targets account {config.account_id} but {stack} is in {platform.account_id}")
+    if platform.tracking is None:
+        raise ContractError(f"{stack} exports no tracking server (an older platform): update it first")
     unserved = [r for r in config.regions if r not in platform.regions]
     if unserved:
         raise ContractError(f"region(s) {unserved} of this team are not regions of {stack} ({platform.regions})")
@@ -71,6 +74,13 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
             key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
             permissions_boundary=boundary,
         ),
+        providers[primary],
+    )
+    tracking = platform.apply(lambda p: p.tracking)
+    TrackingAccess(
+        names.resource("tracking-access"),
+        TrackingAccessArgs(names, identity.execution_role.name, tracking.apply(lambda t: t.arn),
+                           tracking.apply(lambda t: t.artifact_bucket), tracking.apply(lambda t: t.artifact_key_arn)),
         providers[primary],
     )
     registry = ModelRegistry(
