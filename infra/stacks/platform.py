@@ -9,6 +9,12 @@ from infra.components.container_registry import ContainerRegistry, ContainerRegi
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.observability import (
+    AlertsArgs,
+    PlatformObservability,
+    PlatformObservabilityArgs,
+    alerts_key_statement,
+)
 from infra.components.tracking import ExperimentTracking, TrackingArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
@@ -26,6 +32,8 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     domains = {
         "logs": logs_key,
         "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"]),
+        "alerts": KeyDomain("Alert topics of the platform", config.regions, via_services=["sns"],
+                            extra_statements=lambda account, region: [alerts_key_statement(account)]),
         "tracking": KeyDomain("MLflow artifacts of the platform", [primary_region], via_services=["s3", "sagemaker"]),
     }
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
@@ -65,6 +73,14 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                      protect=config.protect_stateful),
         primary,
     )
+    observability = PlatformObservability(
+        names.resource("observability"),
+        PlatformObservabilityArgs(
+            AlertsArgs(names, config.regions, primary_region, config.owners, keys.arns("alerts")),
+            nat_gateway_ids={region: net.nat_gateway_ids for region, net in networks.items()},
+        ),
+        providers,
+    )
     return {
         "kind": "platform",
         "environment": config.environment,
@@ -84,5 +100,6 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             for region, net in networks.items()
         },
         "imageRepositories": registry.urls,
+        "alertsTopicArns": observability.alerts.arns,
         "tracking": tracking.outputs(primary_region, keys.arn("tracking", primary_region)),
     }

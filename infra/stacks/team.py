@@ -9,6 +9,7 @@ import pulumi
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
+from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
@@ -49,6 +50,8 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     domains = {
         "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"]),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"]),
+        "alerts": KeyDomain(f"Alert topics of team {config.team}", config.serving, via_services=["sns"],
+                            extra_statements=lambda account, region: [alerts_key_statement(account)]),
     }
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
@@ -90,6 +93,15 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
                           protect=config.protect_stateful),
         providers[primary],
     )
+    watch = config.observability
+    observability = TeamObservability(
+        names.resource("observability"),
+        TeamObservabilityArgs(
+            AlertsArgs(names, config.serving, primary, watch.notify or config.owners, keys.arns("alerts")),
+            models=[m.name for m in config.model_registry.models], latency_limit_ms=watch.latency_limit_ms,
+            server_errors_limit=watch.server_errors_limit),
+        providers,
+    )
     return {
         "kind": "team",
         "team": config.team,
@@ -102,4 +114,6 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
         "modelPackageGroups": registry.group_names,
+        "alertsTopicArns": observability.alerts.arns,
+        "dashboard": observability.dashboard.dashboard_name,
     }
