@@ -128,6 +128,8 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                arn="arn:aws:cloudwatch:{region}:{account}:alarm:{name}", physical_name="name", name_scope="region"),
     _blueprint("aws:cloudwatch/eventRule:EventRule", id="{name}", arn="arn:aws:events:{region}:{account}:rule/{name}",
                physical_name="name", name_scope="region"),
+    _blueprint("aws:budgets/budget:Budget", id="{account}:{name}", arn="arn:aws:budgets::{account}:budget/{name}",
+               physical_name="name", name_scope="account"),
     _blueprint("aws:ecr/lifecyclePolicy:LifecyclePolicy"),
     _blueprint("aws:ecr/repositoryPolicy:RepositoryPolicy"),
     _blueprint("aws:ecr/replicationConfiguration:ReplicationConfiguration", outputs={"registryId": "{account}"}),

@@ -6,6 +6,7 @@ from typing import cast
 
 import pulumi
 
+from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.identity import TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
@@ -102,6 +103,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
             server_errors_limit=watch.server_errors_limit),
         providers,
     )
+    budget = TeamBudget(names.resource("cost"),
+                        BudgetArgs(names, config.cost_center, config.budget.monthly_usd, config.owners),
+                        providers[primary])
     return {
         "kind": "team",
         "team": config.team,
@@ -116,4 +120,5 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "modelPackageGroups": registry.group_names,
         "alertsTopicArns": observability.alerts.arns,
         "dashboard": observability.dashboard.dashboard_name,
+        "budget": budget.budget.name,
     }
