@@ -65,7 +65,7 @@ def _sigterm_as_interrupt() -> None:
 def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = None,
         record: Callable[[list[tuple[str, float, str]], float], None] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from platform_lib import aws, channels, emulator, outputs, registry
+    from platform_lib import aws, bundle, channels, emulator, outputs, registry
     from platform_lib.plan import report, runner
     from platform_lib.targets.base import DeployRequest, TrainingRequest
     from platform_lib.targets.local import LocalTarget
@@ -92,26 +92,32 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
 
         with steps.step(f"create {STACK}'s resources from its planned outputs") as notes:
             applied = emulator.provision(session, planned, models=[MODEL])
-            plan_file = emulator.write_outputs(STACK, applied, out / "demo" / "outputs.json")
+            plan_file = emulator.write_outputs(STACK, applied, out / "demo" / "outputs.json", plan=out / "plan.json")
             buckets = len(set(applied.buckets.values()) | set(applied.log_buckets.values()))
             notes.append(f"{buckets} buckets, {sum(map(len, applied.key_arns.values()))} KMS keys, role, "
                          f"package group {outputs.package_group(applied, MODEL)}")
             team = outputs.team(STACK, plan_file)   # what every later command reads
 
-        with steps.step("upload the training data (digits)") as notes:
-            from training.dataset import export
+        with steps.step("bundle the training code, upload the data") as notes:
+            from training.examples.digits.dataset import export
 
             data = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="mlp-demo-")))
             paths = export(data)
             uris = channels.upload(session.client("s3"), team, MODEL, {c: p.parent for c, p in paths.items()})
-            notes.append(uris["train"].rsplit("/", 3)[0] + "/")
+            source = bundle.pack(root / "training" / "examples", "source")   # the team's code: the digits example
+            models_bucket, models_key = outputs.models_location(team)
+            source_uri, _ = bundle.upload(session.client("s3"), source, models_bucket, f"source/{MODEL}", models_key,
+                                          outputs.stack_tags(STACK))
+            notes.append(f"code {source.sha256[:12]} ({source.files} files), data "
+                         f"{uris['train'].rsplit('/', 3)[-3][:12]}")
 
         target = LocalTarget(session, state_dir=out / "demo" / "local", tags=outputs.stack_tags(STACK),
                              warn=console.print)
         with steps.step("train (local target)") as notes:
             job = f"{MODEL}-{time.strftime('%Y%m%d-%H%M%S')}"
             result = target.train(TrainingRequest(job, MODEL, team, "ml-training:cpu", uris,
-                                                  hyperparameters or HYPERPARAMETERS), console.print)
+                                                  hyperparameters or HYPERPARAMETERS, source_uri=source_uri,
+                                                  entry_point="digits"), console.print)
             if result.status != "Completed":
                 raise SystemExit(f"training failed: {result.failure_reason}")
             notes.append(f"validation accuracy {result.metrics.get('validation_accuracy', 0):.4f}")

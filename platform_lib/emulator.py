@@ -116,10 +116,19 @@ def provision(aws: Aws, team: TeamOutputs, models: Iterable[str] = ()) -> TeamOu
     return applied
 
 
-def write_outputs(stack: str, outputs: TeamOutputs, path: Path) -> Path:
-    """Write applied outputs in the offline plan's format, so ``--plan PATH`` reads them like any plan."""
+def write_outputs(stack: str, outputs: TeamOutputs, path: Path, plan: Path | None = None) -> Path:
+    """Write applied outputs in the offline plan's format, so ``--plan PATH`` reads them like any plan.
+
+    The other stacks of ``plan`` (e.g. the platform stack) are carried over with their planned outputs.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"formatVersion": 1, "stacks": {stack: {
+    others = {}
+    if plan is not None:
+        others = {name: {"stack": name, "source": entry.get("source"), "kind": entry.get("kind"),
+                         "environment": entry.get("environment"), "exitCode": entry.get("exitCode"),
+                         "error": entry.get("error"), "outputs": entry.get("outputs")}
+                  for name, entry in json.loads(plan.read_text())["stacks"].items() if name != stack}
+    document = {"formatVersion": 1, "stacks": {**others, stack: {
         "stack": stack, "source": "emulator", "kind": "team", "environment": outputs.environment,
         "exitCode": 0, "error": None, "outputs": outputs.export()}}}
     path.write_text(json.dumps(document, indent=2))

@@ -8,6 +8,7 @@ Either way the mapping is parsed through the typed contract (``platform_lib.cont
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,6 +27,11 @@ def project_root(start: Path | None = None) -> Path:
     """The nearest directory upwards holding Pulumi.yaml (else the current directory)."""
     here = (start or Path.cwd()).resolve()
     return next((c for c in (here, *here.parents) if (c / "Pulumi.yaml").is_file()), here)
+
+
+def state_dir() -> Path:
+    """Where the CLI keeps its records (training runs, local endpoints): ``MLP_STATE_DIR`` or ``out/``."""
+    return Path(os.environ.get("MLP_STATE_DIR") or project_root() / "out")
 
 
 def raw_outputs(stack: str, plan: Path | None = None) -> tuple[dict[str, Any], str]:

@@ -167,3 +167,13 @@ def require_approved(package: Package) -> Package:
         raise RegistryError(f"{package.group} version {package.version} is {package.status}, not Approved: "
                             f"run `mlp models approve` after review (only approved versions are deployed)")
     return package
+
+
+def latest_approved(sm: Any, group: str) -> Package:
+    """The newest ``Approved`` version of ``group`` (what a deploy without ``--version`` ships)."""
+    packages = list_packages(sm, group)
+    approved = [p for p in packages if p.status == APPROVED]
+    if not approved:
+        states = ", ".join(f"v{p.version} {p.status}" for p in packages) or "no versions"
+        raise RegistryError(f"{group} has no approved version ({states}): approve one with `mlp models approve`")
+    return approved[-1]

@@ -7,6 +7,7 @@ import pulumi
 from infra import documents
 from infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import (
@@ -29,8 +30,10 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     primary = providers[primary_region]
     logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
                          extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
+    catalog_key = KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"])
     domains = {
         "logs": logs_key,
+        "catalog": catalog_key,
         "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"]),
         "alerts": KeyDomain("Alert topics of the platform", config.regions, via_services=["sns"],
                             extra_statements=lambda account, region: [alerts_key_statement(account)]),
@@ -38,6 +41,9 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     }
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
+    for region in config.regions:   # one catalog per account and region, shared by the teams
+        CatalogEncryption(names.resource("catalog-encryption", region),
+                          CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
     identity = PlatformIdentity(
         names.resource("identity"),
         PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,

@@ -8,6 +8,7 @@ import pulumi
 
 from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import FeatureStore, FeatureStoreArgs
 from infra.components.identity import TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
@@ -80,6 +81,11 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         ),
         providers[primary],
     )
+    features = FeatureStore(names.resource("feature-store"), FeatureStoreArgs(
+        names, primary, config.features.groups, features_bucket=lake.buckets["features"].name,
+        curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
+        permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
+        crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
     tracking = platform.apply(lambda p: p.tracking)
     TrackingAccess(
         names.resource("tracking-access"),
@@ -117,6 +123,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "keyArns": key_arns,
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
+        "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
+        "featureDatabase": features.database.name,
+        "athenaWorkgroup": features.workgroup.name,
         "modelPackageGroups": registry.group_names,
         "alertsTopicArns": observability.alerts.arns,
         "dashboard": observability.dashboard.dashboard_name,

@@ -13,6 +13,10 @@ import typer
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "plan",  # mlp plan, mlp stacks
+    "train",  # mlp train
+    "models",  # mlp register, mlp models list|approve|reject
+    "deploy",  # mlp deploy, mlp invoke, mlp status
+    "features",  # mlp features list|ingest|get|dataset
 )
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,

@@ -122,6 +122,8 @@ def _plan(names: list[str], all_stacks: bool, program: Path | None, env: str, co
                 config = load_stack_file(config_file).pulumi_config
             except ConfigError as exc:
                 raise Refused(str(exc)) from None
+            except Exception as exc:  # unreadable: still one message naming the file
+                raise Refused(f"--config {config_file}: cannot read it: {type(exc).__name__}: {exc}") from None
         return [runner.plan_program(program, env=env, config=config, timeout=timeout)]
     available = _stack_files(directory)
     everything = [runner.load(path) for path in available]

@@ -67,15 +67,14 @@ class SageMakerBackend:
         return f"SageMaker Feature Store in {self.targets.region} (Athena workgroup {self.targets.workgroup})"
 
     def client(self, service: str) -> Any:
+        """A client of the library's one session factory (``platform_lib.aws``), unless a session was given."""
         if service not in self._clients:
             if self._session is None:
-                import boto3
-                from botocore.config import Config
+                from platform_lib.aws import session
 
-                self._session = boto3.Session(region_name=self.targets.region)
-                self._config = Config(retries={"max_attempts": 5, "mode": "standard"})
-            config = getattr(self, "_config", None)
-            self._clients[service] = self._session.client(service, region_name=self.targets.region, config=config)
+                self._clients[service] = session(self.targets.region).client(service)
+            else:
+                self._clients[service] = self._session.client(service, region_name=self.targets.region)
         return self._clients[service]
 
     def group_name(self, group: FeatureGroup) -> str:

@@ -18,7 +18,8 @@ from .runner import StackPlan
 
 FORMAT_VERSION = 2
 _LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow"}
-_RESULT = {0: "[green]ok[/]", 1: "[red]violations[/]", 2: "[red]invalid[/]"}
+_RESULT_TEXT = {0: "ok", 1: "violations", 2: "invalid"}
+_RESULT_STYLE = {0: "green", 1: "red", 2: "red"}
 
 
 def resource_tree(plan: StackPlan) -> Tree:
@@ -68,19 +69,18 @@ def print_plans(plans: list[StackPlan], console: Console, tree: bool = True) -> 
 
 
 def summary(plans: list[StackPlan]) -> Table:
-    """One row per stack; fits 80 columns with stack names up to 30 characters kept whole."""
-    table = Table(title="plan summary")
-    table.add_column("stack", no_wrap=True, min_width=5)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("env", no_wrap=True)
-    for column in ("resources", "mandatory", "advisory", "seconds"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    for plan in plans:
-        advisory = len(plan.violations) - len(plan.mandatory)
-        table.add_row(escape(plan.stack), escape(plan.kind or "?"), escape(plan.environment or "?"),
-                      str(len(plan.resources)), str(len(plan.mandatory)), str(advisory), f"{plan.seconds:.2f}",
-                      _RESULT[int(plan.exit_code)])
+    """One row per stack (res: resources, mand/adv: mandatory/advisory violations); fits 80 columns
+    with stack names of up to 30 characters kept whole."""
+    header = ("stack", "kind", "env", "res", "mand", "adv", "secs", "result")
+    rows = [(plan.stack, plan.kind or "?", plan.environment or "?", str(len(plan.resources)),
+             str(len(plan.mandatory)), str(len(plan.violations) - len(plan.mandatory)), f"{plan.seconds:.2f}",
+             int(plan.exit_code)) for plan in plans]
+    table = Table(title="plan summary", box=None, pad_edge=False, header_style="bold")
+    for index, name in enumerate(header):
+        width = max([len(name), *(len(_RESULT_TEXT[r[7]] if index == 7 else str(r[index])) for r in rows)])
+        table.add_column(name, no_wrap=True, min_width=width, justify="right" if 3 <= index <= 6 else "left")
+    for *cells, code in rows:
+        table.add_row(*(escape(str(c)) for c in cells), f"[{_RESULT_STYLE[code]}]{_RESULT_TEXT[code]}[/]")
     return table
 
 

@@ -40,6 +40,18 @@ class TrainingRequest:
     spot: bool = False
     max_runtime_s: int = 3600
     environment: dict[str, str] = field(default_factory=dict)
+    metric_names: tuple[str, ...] = ()          # the names the code prints per epoch (training.metrics)
+
+    @property
+    def metric_definitions(self) -> list[dict[str, str]]:
+        """MetricDefinitions for CreateTrainingJob: of ``metric_names``, else of the built-in example."""
+        if self.metric_names:
+            from training.metrics import definitions
+
+            return definitions(self.metric_names)
+        from training.examples.digits.metrics import METRIC_DEFINITIONS
+
+        return [dict(d) for d in METRIC_DEFINITIONS]
 
     @property
     def all_hyperparameters(self) -> dict[str, str]:

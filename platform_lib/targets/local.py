@@ -72,7 +72,7 @@ class LocalTarget(Target):
     def __init__(self, aws: Aws, state_dir: Path | None = None, tags: dict[str, str] | None = None,
                  warn: Progress = quiet):
         self.aws, self.tags, self.warn = aws, tags or {}, warn
-        self.state_dir = state_dir or Path(os.environ.get("MLP_STATE_DIR") or outputs.project_root() / "out" / "local")
+        self.state_dir = state_dir or outputs.state_dir() / "local"
         self._children: dict[str, subprocess.Popen] = {}
 
     # ---- training -------------------------------------------------------------------------------

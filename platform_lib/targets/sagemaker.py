@@ -33,13 +33,6 @@ FAILOVER_CODES = {"ServiceUnavailable", "InternalFailure", "ThrottlingException"
 TERMINAL_JOB = {"Completed", "Failed", "Stopped"}
 
 
-def metric_definitions() -> list[dict[str, str]]:
-    """The training runtime's own regexes (training.metrics), so CloudWatch sees what it prints."""
-    from training.metrics import METRIC_DEFINITIONS
-
-    return [dict(d) for d in METRIC_DEFINITIONS]
-
-
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
@@ -71,7 +64,7 @@ class SageMakerTarget(Target):
             "TrainingJobName": request.job_name,
             "HyperParameters": request.all_hyperparameters,
             "AlgorithmSpecification": {"TrainingImage": request.image, "TrainingInputMode": "File",
-                                       "MetricDefinitions": metric_definitions()},
+                                       "MetricDefinitions": request.metric_definitions},
             "RoleArn": team.execution_role_arn,
             "InputDataConfig": [
                 {"ChannelName": name, "ContentType": "text/csv", "InputMode": "File",

@@ -72,7 +72,7 @@ def test_program_refuses_bad_config_without_a_traceback():
             loader.from_pulumi_config()
     finally:
         pulumi.runtime.set_all_config({})
-    assert caught.value.source == "stack stack"
+    assert caught.value.source == f"stack {pulumi.get_stack()}"
     assert [str(p) for p in caught.value.problems] == [
         "ml-platform:accountId: required key is missing",
         "ml-platform:primaryRegion: required key is missing",

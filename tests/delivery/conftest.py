@@ -52,5 +52,5 @@ def team(moto_server, planned, tmp_path) -> Team:
     session = aws.session(region="eu-west-1", max_attempts=1)
     planned_outputs = outputs.team(STACK, planned)
     applied = emulator.provision(session, planned_outputs, models=[MODEL])
-    path = emulator.write_outputs(STACK, applied, tmp_path / "outputs.json")
+    path = emulator.write_outputs(STACK, applied, tmp_path / "outputs.json", plan=planned)
     return Team(session, planned_outputs, applied, path)

@@ -14,7 +14,7 @@ from platform_lib.targets.local import LocalTarget
 
 @pytest.fixture(scope="session")
 def digits(tmp_path_factory):
-    from training.dataset import export
+    from training.examples.digits.dataset import export
 
     out = tmp_path_factory.mktemp("digits")
     export(out)

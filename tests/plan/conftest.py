@@ -20,7 +20,7 @@ def run_mlp(*args, cwd=ROOT, env=None, timeout=300):
                           capture_output=True, text=True, timeout=timeout, env=environment)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def mlp():
     return run_mlp
 

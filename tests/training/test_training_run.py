@@ -158,3 +158,14 @@ def test_finished_checkpoint_is_exported_without_training(trained_job, base_dir,
     resumed = torch.jit.load(str(base / "model" / "model.pt")).state_dict()
     original = torch.jit.load(str(trained_job.model_dir / "model.pt")).state_dict()
     assert all(torch.equal(resumed[k], original[k]) for k in original)
+
+
+def test_binary_csv_in_a_channel_fails_through_the_console_script(base_dir, subprocess_env) -> None:
+    base = base_dir({"epochs": "1"})
+    binary = base / "input" / "data" / "train" / "images.csv"
+    binary.write_bytes(b"\xff\xd8\xff\xe0 a JPEG named .csv")
+    train = Path(sys.executable).with_name("train")
+    result = subprocess.run([str(train)], env=subprocess_env(base), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert (base / "output" / "failure").read_text() == (f"Invalid training data: {binary} is not UTF-8 text "
+                                                         "(byte 0xff at offset 0); channels hold CSV files in UTF-8.\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,13 +59,17 @@ def csv_files(channel: Channel) -> list[Path]:
 def _rows(path: Path) -> list[list[str]]:
     """The non-empty rows of a CSV file; a binary or non-UTF-8 file is a :class:`DataError`."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            return [row for row in csv.reader(handle) if row]
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
                         "channels hold CSV files in UTF-8.") from None
-    except csv.Error as exc:  # e.g. a NUL byte: a binary file named *.csv
-        raise DataError(f"{path} is not a readable CSV file ({exc}); channels hold CSV text in UTF-8.") from None
+    if "\x00" in text:
+        raise DataError(f"{path} contains NUL bytes at offset {text.index(chr(0))} (a binary file?); "
+                        "channels hold CSV files in UTF-8.")
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    except csv.Error as exc:
+        raise DataError(f"{path} is not a readable CSV file ({exc}).") from None
 
 
 def _read_file(path: Path, label: str) -> Table:
