@@ -76,7 +76,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         TeamIdentityArgs(
             names,
             bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
-            key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+            key_arns=[arn for domain in ("data", "models") for arn in key_arns[domain].values()],
             permissions_boundary=boundary,
         ),
         providers[primary],
