@@ -375,8 +375,15 @@ def lua_script(directory: Path, body: bytes) -> Path:
     return path
 
 
+def _match(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
+    found = re.search(pattern, text, flags)
+    if found is None:
+        raise RuntimeError(f"no {pattern!r} in the output: {text[:500]!r}")
+    return found
+
+
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    number, unit = _match(r"^([\d.]+)(us|ms|s|m)$", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
@@ -397,9 +404,9 @@ def wrk(url: str, script: Path, connections: int, duration: float, root: int) ->
     with Sampler(root) as sampler:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     result = {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
-        "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),
+        "rps": float(_match(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(_match(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
+        "p99_ms": _ms(_match(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),
         "rss_mb": sampler.peak,
         "background_cores": sampler.background_cores,
     }

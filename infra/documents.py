@@ -24,9 +24,14 @@ def root(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:root"
 
 
-def key_policy(account_id: str, region: str, via_services: list[str], *extra: Statement) -> dict[str, Any]:
-    """Least-privilege key policy: the account administers the key; principals of the account may use
-    it only through the named AWS services (e.g. S3, SageMaker) in the key's region."""
+def key_policy(account_id: str, region: str, via_services: list[str], users: list[str],
+               *extra: Statement) -> dict[str, Any]:
+    """Least-privilege key policy: the account administers the key; only the named roles (`users`)
+    may use it, only through the named AWS services (e.g. S3, SageMaker) in the key's region, and may
+    create grants only for AWS resources (the grants SageMaker and S3 make on their behalf).
+
+    The roles are named by `aws:PrincipalArn` rather than in `Principal`, so the key can be created
+    before them and keeps naming them if they are re-created (KMS rewrites a deleted principal)."""
     statements: list[Statement] = [
         {
             "Sid": "KeyAdministration",
@@ -36,22 +41,21 @@ def key_policy(account_id: str, region: str, via_services: list[str], *extra: St
             "Resource": "*",
         }
     ]
-    if via_services:
-        statements.append(
-            {
-                "Sid": "UseThroughServices",
-                "Effect": "Allow",
-                "Principal": {"AWS": root(account_id)},
-                "Action": KEY_USE_ACTIONS + ["kms:CreateGrant"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:CallerAccount": account_id,
-                        "kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in via_services],
-                    }
-                },
-            }
-        )
+    if via_services and users:
+        through = {
+            "StringEquals": {
+                "kms:CallerAccount": account_id,
+                "kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in via_services],
+            },
+            "ArnLike": {"aws:PrincipalArn": users},
+        }
+        statements += [
+            {"Sid": "UseThroughServices", "Effect": "Allow", "Principal": {"AWS": root(account_id)},
+             "Action": KEY_USE_ACTIONS, "Resource": "*", "Condition": through},
+            {"Sid": "GrantsForAwsResources", "Effect": "Allow", "Principal": {"AWS": root(account_id)},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {**through, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        ]
     return document(*statements, *extra)
 
 
@@ -102,3 +106,50 @@ def allow(actions: list[str], resources: list[str] | str, sid: str | None = None
     if condition:
         statement["Condition"] = condition
     return statement
+
+
+def deny(actions: list[str] | str, resources: list[str] | str, sid: str, **condition: Any) -> Statement:
+    statement: Statement = {"Sid": sid, "Effect": "Deny", "Action": actions, "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def in_account(account_id: str) -> dict[str, Any]:
+    """The data-perimeter condition of S3 statements: only buckets owned by this account."""
+    return {"StringEquals": {"s3:ResourceAccount": account_id}}
+
+
+def grants_for_aws_resources(keys: list[str] | str, sid: str) -> Statement:
+    """`kms:CreateGrant` only for the grants AWS services create on the caller's behalf."""
+    return allow(["kms:CreateGrant"], keys, sid=sid, Bool={"kms:GrantIsForAWSResource": "true"})
+
+
+def principals_of(account_id: str, organization_id: str | None) -> dict[str, dict[str, str]]:
+    """Condition: the calling principal belongs to the organisation, or to this account without one."""
+    if organization_id:
+        return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
+    return {"StringEquals": {"aws:PrincipalAccount": account_id}}
+
+
+def interface_endpoint_policy(account_id: str, organization_id: str | None) -> dict[str, Any]:
+    """An interface endpoint serves only the organisation's (or this account's) principals."""
+    return document({"Sid": "OrganisationPrincipals", "Effect": "Allow", "Principal": "*", "Action": "*",
+                     "Resource": "*", "Condition": principals_of(account_id, organization_id)})
+
+
+def gateway_endpoint_policy(service: str, region: str, account_id: str,
+                            organization_id: str | None) -> dict[str, Any]:
+    """A gateway endpoint (S3, DynamoDB) reaches only the organisation's (or this account's) resources,
+    for its principals; S3 also serves ECR's image layers (AWS-owned bucket), without which no image pulls
+    through a VPC without internet egress."""
+    condition = principals_of(account_id, organization_id)
+    resource_key = f"{service}:ResourceAccount" if service == "s3" else "aws:ResourceAccount"
+    condition["StringEquals"] |= ({"aws:ResourceOrgID": organization_id} if organization_id
+                                  else {resource_key: account_id})
+    statements: list[Statement] = [{"Sid": "OrganisationResources", "Effect": "Allow", "Principal": "*",
+                                    "Action": f"{service}:*", "Resource": "*", "Condition": condition}]
+    if service == "s3":
+        statements.append({"Sid": "EcrImageLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                           "Resource": f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*"})
+    return document(*statements)

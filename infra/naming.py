@@ -75,6 +75,13 @@ class Names:
     def log_group_arn(self, group: str, region: str = "*") -> str:
         return f"arn:aws:logs:{region}:{self.account_id}:log-group:{group}"
 
+    def service_linked_role_arn(self, service: str, role: str) -> str:
+        """AWS names service-linked roles itself: `role/aws-service-role/<service>/<role>`."""
+        return f"arn:aws:iam::{self.account_id}:role/aws-service-role/{service}/{role}"
+
+    def trail_arn(self, purpose: str, region: str) -> str:
+        return f"arn:aws:cloudtrail:{region}:{self.account_id}:trail/{self.resource(purpose)}"
+
     # -- IAM patterns ---------------------------------------------------------------------------
     def environment_glob(self) -> str:
         """IAM glob of every name of this environment, whatever its scope: `*-<env>-*`."""

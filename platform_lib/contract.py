@@ -25,6 +25,9 @@ class RegionNetwork(Contract):
     private_subnet_ids: list[str] = Field(min_length=1)
     public_subnet_ids: list[str] = Field(min_length=1)
     endpoint_security_group_id: str
+    # Older platforms do not export these; team stacks that need them say so (see infra/stacks/team.py).
+    sagemaker_security_group_id: str | None = None   # SageMaker jobs, models and endpoints run in it
+    s3_endpoint_id: str | None = None                # the S3 gateway endpoint: the data perimeter's door
 
 
 class TrackingOutputs(Contract):
@@ -66,6 +69,7 @@ class TeamOutputs(Contract):
     feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup
+    break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
     model_package_groups: dict[str, str] | None = None   # model -> package group (None: older stack)
     alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # serving region -> alerts topic
     dashboard: str | None = None                          # CloudWatch dashboard (primary region)

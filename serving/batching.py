@@ -143,7 +143,7 @@ class MicroBatcher:
 
     def _take(self) -> list[_Item]:
         first = self._queue.popleft()
-        batch, rows, kept = [first], first.rows, deque()
+        batch, rows, kept = [first], first.rows, deque[_Item]()
         while self._queue:
             item = self._queue.popleft()
             if item.key == first.key and rows + item.rows <= self.max_rows:

@@ -161,7 +161,8 @@ class Handler:
             raise RuntimeError("model_fn returned None")
         if isinstance(model, torch.nn.Module):
             try:
-                model._serving_device = next(model.parameters()).device  # type: ignore[attr-defined]
+                # a plain attribute, not a parameter or buffer: Module.__setattr__'s typing does not allow it
+                object.__setattr__(model, "_serving_device", next(model.parameters()).device)
             except (StopIteration, AttributeError, RuntimeError):
                 pass
         log.info(

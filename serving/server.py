@@ -37,7 +37,7 @@ class NoDelayHttpToolsProtocol(HttpToolsProtocol):
     property of the server rather than of the event loop in use.
     """
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             try:

@@ -22,7 +22,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from training import contract
+from training import contract, tracking
 from training.errors import EXIT_BUG, EXIT_INVALID, EXIT_OK, TrainingError, write_failure
 from training.signals import StopSignal
 
@@ -44,7 +44,11 @@ def unexpected(exc: BaseException) -> str:
 
 
 def run(main: Callable[[StopSignal], object]) -> int:
-    """Call ``main(stop)`` with SIGTERM caught; turn its failure into ``output/failure`` and an exit code."""
+    """Call ``main(stop)`` with SIGTERM caught; turn its failure into ``output/failure`` and an exit code.
+
+    An MLflow run that ``main`` started (:mod:`training.tracking`) ends FINISHED, KILLED (stopped by
+    SIGTERM) or FAILED accordingly.
+    """
     configure_logging()
     with StopSignal() as stop:
         try:
@@ -55,7 +59,9 @@ def run(main: Callable[[StopSignal], object]) -> int:
             traceback.print_exc()
             reason, code = unexpected(exc), EXIT_BUG
         else:
+            tracking.end("KILLED" if stop.requested else "FINISHED")
             return EXIT_OK
+    tracking.end("FAILED")
     log.error(reason)
     write_failure(contract.failure_file(os.environ), reason)
     return code

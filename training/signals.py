@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType, TracebackType
+from typing import Any
 
 
 class StopSignal:
@@ -16,7 +18,7 @@ class StopSignal:
 
     def __init__(self) -> None:
         self.received: int | None = None
-        self._previous: signal.Handlers | None = None
+        self._previous: Callable[[int, FrameType | None], Any] | int | None = None
 
     @property
     def requested(self) -> bool:
@@ -36,6 +38,6 @@ class StopSignal:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if self._previous is not None:
+        if self._previous is not None:  # None: the previous handler was not installed from Python
             signal.signal(signal.SIGTERM, self._previous)
             self._previous = None

@@ -10,7 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.naming import PURPOSE_TAG
+from infra.naming import PURPOSE_TAG, Names
+
+ACCESS_LOGS = "logs"  # tagged ml-platform/purpose=logs: SSE-S3, as S3 access logging requires
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,23 @@ class BucketSpec:
     lifecycle_rules: Sequence[dict[str, Any]]  # BucketLifecycleConfigurationRuleArgs as dicts
     protect: bool
     extra_policy_statements: Sequence[pulumi.Input[dict[str, Any]]] = field(default_factory=tuple)
+    object_lock_days: int | None = None        # S3 Object Lock (governance mode) on every new object
+
+
+def access_log_spec(names: Names, region: str, days: int, protect: bool) -> BucketSpec:
+    """The regional bucket S3 server access logs go to: SSE-S3 (logging cannot use SSE-KMS), only S3's
+    logging service of this account may write, kept `days`."""
+    bucket = names.bucket(ACCESS_LOGS, region)
+    delivery = {
+        "Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": names.account_id}},
+    }
+    rules = [{"id": "expire-access-logs", "status": "Enabled", "filter": {}, "expiration": {"days": days},
+              "noncurrent_version_expiration": {"noncurrent_days": 7},
+              "abort_incomplete_multipart_upload": {"days_after_initiation": 1}}]
+    return BucketSpec(purpose=ACCESS_LOGS, bucket_name=bucket, kms_key_arn=None, log_bucket=None,
+                      lifecycle_rules=rules, protect=protect, extra_policy_statements=[delivery])
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -41,6 +60,7 @@ class SecureBucket(pulumi.ComponentResource):
             name,
             bucket=spec.bucket_name,
             force_destroy=False,
+            object_lock_enabled=True if spec.object_lock_days else None,
             tags={PURPOSE_TAG: spec.purpose},
             opts=pulumi.ResourceOptions(parent=self, protect=spec.protect, retain_on_delete=True),
         )
@@ -59,7 +79,7 @@ class SecureBucket(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        aws.s3.BucketVersioning(
+        versioning = aws.s3.BucketVersioning(
             f"{name}-versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child
         )
         encryption = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
@@ -91,6 +111,12 @@ class SecureBucket(pulumi.ComponentResource):
                 target_bucket=spec.log_bucket,
                 target_prefix=f"{spec.bucket_name}/",
                 opts=child,
+            )
+        if spec.object_lock_days:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock", bucket=bucket_id,
+                rule={"default_retention": {"mode": "GOVERNANCE", "days": spec.object_lock_days}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
             )
         if spec.lifecycle_rules:
             aws.s3.BucketLifecycleConfiguration(

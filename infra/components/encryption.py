@@ -18,7 +18,8 @@ class KeyDomain:
 
     description: str
     regions: Sequence[str]
-    via_services: Sequence[str] = ()   # AWS services through which the account's principals may use it
+    via_services: Sequence[str] = ()   # AWS services through which `users` may use it
+    users: Sequence[str] = ()          # ARNs of the roles that may use it (through `via_services`)
     extra_statements: Callable[[str, str], list[documents.Statement]] = field(default=lambda account, region: [])
 
 
@@ -49,7 +50,8 @@ class Encryption(pulumi.ComponentResource):
             for region in spec.regions:
                 key_name = names.resource(domain, region)
                 policy = documents.key_policy(
-                    account, region, list(spec.via_services), *spec.extra_statements(account, region),
+                    account, region, list(spec.via_services), list(spec.users),
+                    *spec.extra_statements(account, region),
                 )
                 key = aws.kms.Key(
                     key_name,

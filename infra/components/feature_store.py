@@ -15,9 +15,12 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.documents import KEY_USE_ACTIONS, allow
+from infra.documents import KEY_USE_ACTIONS, allow, deny, in_account
+from infra.guardrails import VPC_ACTIONS
 from infra.naming import Names
 from platform_lib.config.schema.features import FeatureGroup
+
+FEATURE_STORE_ROLE, CRAWLER_ROLE = "feature-store", "catalog-crawler"  # roles that use the data key
 
 OFFLINE_PREFIX = "offline-store"        # under the features bucket
 RESULTS_PREFIX = "athena/results"       # Athena query results, under the features bucket
@@ -94,7 +97,7 @@ class FeatureStore(pulumi.ComponentResource):
                      f"arn:aws:glue:{args.region}:{account}:database/{self.database_name}",
                      f"arn:aws:glue:{args.region}:{account}:table/{self.database_name}/*"]
 
-        role_name = names.resource("feature-store")
+        role_name = names.resource(FEATURE_STORE_ROLE)
         self.role = aws.iam.Role(
             role_name, name=role_name, description="Assumed by SageMaker Feature Store to write the offline store",
             assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("sagemaker.amazonaws.com", account)),
@@ -104,13 +107,16 @@ class FeatureStore(pulumi.ComponentResource):
             f"{role_name}-policy", role=self.role.id, opts=child,
             policy=pulumi.Output.json_dumps(pulumi.Output.all(args.features_bucket, args.data_key_arn).apply(
                 lambda v: documents.document(
-                    allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="Bucket"),
+                    allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="Bucket",
+                          **in_account(account)),
                     allow(["s3:ListBucket"], f"arn:aws:s3:::{v[0]}", sid="ListOfflineStore",
-                          StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}),
+                          StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}, **in_account(account)),
                     allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                          f"arn:aws:s3:::{v[0]}/{OFFLINE_PREFIX}/*", sid="OfflineStore"),
+                          f"arn:aws:s3:::{v[0]}/{OFFLINE_PREFIX}/*", sid="OfflineStore", **in_account(account)),
                     allow(KEY_USE_ACTIONS + ["kms:CreateGrant"], v[1], sid="DataKey"),
                     allow(GLUE_TABLE_ACTIONS, glue_arns, sid="FeatureTables"),
+                    # The feature store only writes its offline store: it never runs jobs or creates models.
+                    deny(VPC_ACTIONS, "*", sid="NoJobsOrModels"),
                 ))),
         )
 
@@ -141,7 +147,7 @@ class FeatureStore(pulumi.ComponentResource):
                     depends_on=[role_policy, self.database])),
             )
 
-        crawler_role_name = names.resource("catalog-crawler")
+        crawler_role_name = names.resource(CRAWLER_ROLE)
         self.crawler_role = aws.iam.Role(
             crawler_role_name, name=crawler_role_name, description="Assumed by the Glue crawler of the curated tier",
             assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("glue.amazonaws.com", account)),
@@ -151,8 +157,9 @@ class FeatureStore(pulumi.ComponentResource):
             f"{crawler_role_name}-policy", role=self.crawler_role.id, opts=child,
             policy=pulumi.Output.json_dumps(pulumi.Output.all(args.curated_bucket, args.data_key_arn).apply(
                 lambda v: documents.document(
-                    allow(["s3:ListBucket", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="CuratedBucket"),
-                    allow(["s3:GetObject"], f"arn:aws:s3:::{v[0]}/*", sid="CuratedObjects"),
+                    allow(["s3:ListBucket", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="CuratedBucket",
+                          **in_account(account)),
+                    allow(["s3:GetObject"], f"arn:aws:s3:::{v[0]}/*", sid="CuratedObjects", **in_account(account)),
                     allow(["kms:Decrypt", "kms:DescribeKey"], v[1], sid="DataKey"),
                     allow(GLUE_TABLE_ACTIONS + ["glue:DeleteTable", "glue:DeletePartition",
                                                 "glue:BatchDeletePartition"], glue_arns, sid="CuratedTables"),

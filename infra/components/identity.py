@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,10 +9,14 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.documents import KEY_USE_ACTIONS, allow
+from infra.components.tracking import TRACKING_ACTIONS
+from infra.deploy_permissions import ceiling_statements, deploy_statements
+from infra.documents import KEY_USE_ACTIONS, allow, grants_for_aws_resources, in_account
+from infra.guardrails import sagemaker_guardrails
 from infra.naming import GITHUB_OIDC_HOST, Names
 
 WORKLOAD_BOUNDARY, CI_ROLE, CI_BOUNDARY = "workload-boundary", "ci-deploy", "ci-boundary"
+EXECUTION_ROLE, BREAK_GLASS_ROLE = "sagemaker-execution", "break-glass"
 VPC_ENI_ACTIONS = [
     "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
     "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
@@ -29,6 +32,9 @@ class PlatformIdentityArgs:
     github_org: str
     github_repo: str
     oidc_provider_arn: str | None      # the account's existing GitHub OIDC provider, or None to create it
+    deployed_types: Sequence[str]      # resource types the CI role deploys (its permissions derive from them)
+    sagemaker_subnet_ids: pulumi.Input[Sequence[str]]           # where workloads may run (every region)
+    sagemaker_security_group_ids: pulumi.Input[Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -36,63 +42,62 @@ class TeamIdentityArgs:
     """A team's SageMaker execution role: what it may use, under the platform's workload boundary."""
 
     names: Names
-    bucket_arns: Sequence[pulumi.Input[str]]
+    primary_bucket_arns: Sequence[pulumi.Input[str]]   # read and write
+    replica_bucket_arns: Sequence[pulumi.Input[str]]   # read only: replication writes them
     key_arns: Sequence[pulumi.Input[str]]
     permissions_boundary: pulumi.Input[str]
+    sagemaker_subnet_ids: pulumi.Input[Sequence[str]]
+    sagemaker_security_group_ids: pulumi.Input[Sequence[str]]
+    break_glass: bool                                  # create the perimeter's break-glass role
 
 
-def workload_boundary_document(names: Names) -> dict:
+SAGEMAKER_WORKLOAD_ACTIONS = [
+    "sagemaker:Create*", "sagemaker:Describe*", "sagemaker:List*", "sagemaker:Stop*", "sagemaker:Update*",
+    "sagemaker:Delete*", "sagemaker:AddTags", "sagemaker:Search", "sagemaker:InvokeEndpoint",
+    "sagemaker:InvokeEndpointAsync", "sagemaker:StartPipelineExecution", "sagemaker:BatchPutMetrics",
+]
+LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+S3_WORKLOAD_ACTIONS = ["s3:Get*", "s3:List*", "s3:PutObject*", "s3:DeleteObject*", "s3:AbortMultipartUpload",
+                       "s3:Replicate*"]
+
+
+def workload_boundary_document(names: Names, subnet_ids: Sequence[str], security_group_ids: Sequence[str]) -> dict:
     """The ceiling of every workload role of this environment (team execution, replication, flow logs):
-    only this environment's buckets, this account's keys, SageMaker and the logs they need."""
+    only this environment's buckets in this account, this account's keys (grants only for AWS resources),
+    SageMaker only inside the platform's VPC, and no log group creation (the stacks create them)."""
     account = names.account_id
+    account_keys = f"arn:aws:kms:*:{account}:key/*"
     return documents.document(
-        allow(["s3:Get*", "s3:List*", "s3:PutObject*", "s3:DeleteObject*", "s3:AbortMultipartUpload",
-               "s3:Replicate*"], names.environment_bucket_arns(), sid="EnvironmentBuckets"),
-        allow(KEY_USE_ACTIONS + ["kms:CreateGrant"], f"arn:aws:kms:*:{account}:key/*", sid="AccountKeys"),
-        allow(["sagemaker:*"], f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
-        allow(["sagemaker-mlflow:*"], f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
-        allow(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", *VPC_ENI_ACTIONS], "*", sid="Unscoped"),
+        allow(S3_WORKLOAD_ACTIONS, names.environment_bucket_arns(), sid="EnvironmentBuckets", **in_account(account)),
+        allow(KEY_USE_ACTIONS, account_keys, sid="AccountKeys"),
+        grants_for_aws_resources(account_keys, sid="AccountKeyGrants"),
+        allow(SAGEMAKER_WORKLOAD_ACTIONS, f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
+        allow(TRACKING_ACTIONS, f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
+        allow(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "logs:DescribeLogGroups", *VPC_ENI_ACTIONS],
+              "*", sid="Unscoped"),
         allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
               f"arn:aws:ecr:*:{account}:repository/*", sid="PullImages"),
-        allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
-               "logs:DescribeLogStreams"], f"arn:aws:logs:*:{account}:log-group:*", sid="Logs"),
+        allow(LOG_WRITE_ACTIONS, names.log_group_arn("*"), sid="Logs"),
         allow(["iam:PassRole"], names.environment_role_arns(), sid="PassWorkloadRoles",
               StringEquals={"iam:PassedToService": "sagemaker.amazonaws.com"}),
         # Feature store offline tables and the curated crawler: this environment's Glue databases only.
         allow(["glue:Get*", "glue:BatchGet*", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
                "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:DeletePartition",
                "glue:BatchDeletePartition"], names.environment_glue_arns(), sid="EnvironmentCatalog"),
+        *sagemaker_guardrails(subnet_ids, security_group_ids, [account_keys]),
     )
 
 
-def ci_deploy_document(names: Names) -> dict:
-    """What CI needs to run `pulumi up` for this environment's stacks, scoped to the account and env."""
-    account = names.account_id
-    return documents.document(
-        allow(["ec2:*"], f"arn:aws:ec2:*:{account}:*", sid="Network"),
-        allow(["ec2:Describe*", "ec2:CreateTags", "ec2:AllocateAddress", "ec2:CreateVpc",
-               "kms:CreateKey", "kms:ListKeys", "kms:ListAliases", "logs:DescribeLogGroups",
-               "sagemaker:List*", "sagemaker:Search"], "*", sid="Unscoped"),
-        allow(["s3:*"], names.environment_bucket_arns(), sid="Buckets"),
-        allow(["kms:*"], [f"arn:aws:kms:*:{account}:key/*", f"arn:aws:kms:*:{account}:alias/*"], sid="Keys"),
-        allow(["logs:*"], f"arn:aws:logs:*:{account}:log-group:*", sid="Logs"),
-        allow(["sagemaker:*"], f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
-        allow(["iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:TagRole",
-               "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
-               "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:AttachRolePolicy",
-               "iam:DetachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary",
-               "iam:ListInstanceProfilesForRole", "iam:PassRole"],
-              names.environment_role_arns(), sid="Roles"),
-        allow(["iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion",
-               "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:ListPolicyVersions",
-               "iam:TagPolicy", "iam:UntagPolicy"], names.environment_policy_arns(), sid="Policies"),
-        allow(["iam:GetOpenIDConnectProvider"], names.oidc_provider_arn(), sid="ReadOidcProvider"),
-    )
+def ci_deploy_document(names: Names, deployed_types: Sequence[str]) -> dict:
+    """What CI needs to run `pulumi up` for this environment's stacks: the deploy actions of the
+    blueprint's resource types, scoped to the account and environment. No object reads, no decryption."""
+    return documents.document(*deploy_statements(names, deployed_types))
 
 
-def ci_boundary_document(names: Names, workload_boundary_arn: str) -> dict:
-    """CI's ceiling: its own grants, and never an unbounded role, a user, or a change to itself or to
-    the boundaries."""
+def ci_boundary_document(names: Names, deployed_types: Sequence[str], workload_boundary_arn: str) -> dict:
+    """CI's ceiling: its own grants, and never an unbounded role, a user, a change to its trust or to
+    the boundaries (the admin path: see docs/security.md). It may update its own inline policy, which
+    stays under this ceiling."""
     guards: list[documents.Statement] = [
         {"Sid": "RolesMustCarryTheWorkloadBoundary", "Effect": "Deny",
          "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"], "Resource": "*",
@@ -102,14 +107,14 @@ def ci_boundary_document(names: Names, workload_boundary_arn: str) -> dict:
         {"Sid": "NoUsersOrKeys", "Effect": "Deny",
          "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"], "Resource": "*"},
         {"Sid": "NoSelfChange", "Effect": "Deny",
-         "Action": ["iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy",
-                    "iam:DeleteRole", "iam:UpdateRole"], "Resource": names.role_arn(CI_ROLE)},
+         "Action": ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole", "iam:UpdateRole",
+                    "iam:PutRolePermissionsBoundary"], "Resource": names.role_arn(CI_ROLE)},
         {"Sid": "BoundariesAreFixed", "Effect": "Deny",
          "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
                     "iam:SetDefaultPolicyVersion"],
          "Resource": [workload_boundary_arn, names.policy_arn(CI_BOUNDARY)]},
     ]
-    return documents.document(*ci_deploy_document(names)["Statement"], *guards)
+    return documents.document(*ceiling_statements(names, deployed_types), *guards)
 
 
 class PlatformIdentity(pulumi.ComponentResource):
@@ -124,9 +129,11 @@ class PlatformIdentity(pulumi.ComponentResource):
         account = names.account_id
 
         boundary_name = names.resource(WORKLOAD_BOUNDARY)
+        boundary = pulumi.Output.all(args.sagemaker_subnet_ids, args.sagemaker_security_group_ids).apply(
+            lambda ids: workload_boundary_document(names, ids[0], ids[1]))
         self.workload_boundary = aws.iam.Policy(
             boundary_name, name=boundary_name, description="Ceiling of every workload role of the environment",
-            policy=pulumi.Output.json_dumps(workload_boundary_document(names)), opts=child,
+            policy=pulumi.Output.json_dumps(boundary), opts=child,
         )
 
         flow_logs_name = names.resource("flow-logs")
@@ -137,10 +144,10 @@ class PlatformIdentity(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(
             f"{flow_logs_name}-policy", role=self.flow_logs_role.id,
-            policy=pulumi.Output.json_dumps(documents.document(allow(
-                ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-                names.flow_log_groups_arn(),
-            ))),
+            policy=pulumi.Output.json_dumps(documents.document(
+                allow(LOG_WRITE_ACTIONS, names.flow_log_groups_arn(), sid="FlowLogGroups"),
+                allow(["logs:DescribeLogGroups"], "*", sid="ListLogGroups"),
+            )),
             opts=child,
         )
 
@@ -157,8 +164,8 @@ class PlatformIdentity(pulumi.ComponentResource):
         ci_boundary_name = names.resource(CI_BOUNDARY)
         self.ci_boundary = aws.iam.Policy(
             ci_boundary_name, name=ci_boundary_name, description="Ceiling of the CI deploy role",
-            policy=self.workload_boundary.arn.apply(
-                lambda workload_arn: json.dumps(ci_boundary_document(names, workload_arn))),
+            policy=pulumi.Output.json_dumps(self.workload_boundary.arn.apply(
+                lambda workload_arn: ci_boundary_document(names, args.deployed_types, workload_arn))),
             opts=child,
         )
         subject = f"repo:{args.github_org}/{args.github_repo}:environment:{names.environment}"
@@ -176,13 +183,14 @@ class PlatformIdentity(pulumi.ComponentResource):
         )
         aws.iam.RolePolicy(
             f"{ci_name}-policy", role=self.ci_role.id,
-            policy=pulumi.Output.json_dumps(ci_deploy_document(names)), opts=child,
+            policy=pulumi.Output.json_dumps(ci_deploy_document(names, args.deployed_types)), opts=child,
         )
         self.register_outputs({"workload_boundary_arn": self.workload_boundary.arn, "ci_role_arn": self.ci_role.arn})
 
 
 class TeamIdentity(pulumi.ComponentResource):
-    """The team's SageMaker execution role: its own buckets and keys, under the workload boundary."""
+    """The team's SageMaker execution role (its own buckets and keys, SageMaker only inside the
+    platform's VPC) and, when the data perimeter is on, the break-glass role; under the workload boundary."""
 
     def __init__(
         self,
@@ -194,28 +202,73 @@ class TeamIdentity(pulumi.ComponentResource):
         super().__init__("ml-platform:security:TeamIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         names = args.names
-        role_name = names.resource("sagemaker-execution")
+        role_name = names.resource(EXECUTION_ROLE)
         self.execution_role = aws.iam.Role(
             role_name, name=role_name,
             assume_role_policy=pulumi.Output.json_dumps(
                 documents.assume_role("sagemaker.amazonaws.com", names.account_id)),
             permissions_boundary=args.permissions_boundary, opts=child,
         )
-        policy = pulumi.Output.all(buckets=list(args.bucket_arns), keys=list(args.key_arns)).apply(
-            lambda v: documents.document(
-            allow(["s3:ListBucket", "s3:GetBucketLocation"], v["buckets"], sid="TeamBuckets"),
-            allow(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject",
-                   "s3:AbortMultipartUpload"], [f"{arn}/*" for arn in v["buckets"]], sid="TeamObjects"),
-            allow(KEY_USE_ACTIONS + ["kms:CreateGrant"], v["keys"], sid="TeamKeys"),
-            allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                  names.image_repositories_arns(), sid="PullImages"),
-            allow(["ecr:GetAuthorizationToken", *VPC_ENI_ACTIONS], "*", sid="Unscoped"),
-            allow(["cloudwatch:PutMetricData"], "*", sid="Metrics",
-                  StringLike={"cloudwatch:namespace": ["/aws/sagemaker/*", names.metric_namespace_pattern()]}),
-            allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                  names.log_group_arn("/aws/sagemaker/*"), sid="Logs"),
-            allow(["sagemaker:*"], names.sagemaker_resources_arn(), sid="TeamSageMakerResources"),
-        ))
+        policy = pulumi.Output.all(
+            primary=list(args.primary_bucket_arns), replicas=list(args.replica_bucket_arns), keys=list(args.key_arns),
+            subnets=args.sagemaker_subnet_ids, groups=args.sagemaker_security_group_ids,
+        ).apply(lambda v: execution_role_document(names, v["primary"], v["replicas"], v["keys"], v["subnets"],
+                                                  v["groups"]))
         aws.iam.RolePolicy(f"{role_name}-policy", role=self.execution_role.id,
                            policy=pulumi.Output.json_dumps(policy), opts=child)
+
+        self.break_glass_role: aws.iam.Role | None = None
+        if args.break_glass:
+            self.break_glass_role = self._break_glass(args, child)
         self.register_outputs({"execution_role_arn": self.execution_role.arn})
+
+    @staticmethod
+    def _break_glass(args: TeamIdentityArgs, child: pulumi.ResourceOptions) -> aws.iam.Role:
+        """Reads the team's data from outside the perimeter, for incidents: assumed with MFA by people
+        an account administrator allows to (`sts:AssumeRole` on it), for an hour; CloudTrail records it."""
+        names = args.names
+        role_name = names.resource(BREAK_GLASS_ROLE)
+        trust = documents.document({
+            "Effect": "Allow", "Principal": {"AWS": documents.root(names.account_id)}, "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+        })
+        role = aws.iam.Role(role_name, name=role_name, assume_role_policy=pulumi.Output.json_dumps(trust),
+                            permissions_boundary=args.permissions_boundary, max_session_duration=3600, opts=child)
+        policy = pulumi.Output.all(buckets=[*args.primary_bucket_arns, *args.replica_bucket_arns],
+                                   keys=list(args.key_arns)).apply(lambda v: documents.document(
+            allow(["s3:ListBucket", "s3:GetBucketLocation"], v["buckets"], sid="TeamBuckets",
+                  **in_account(names.account_id)),
+            allow(["s3:GetObject", "s3:GetObjectVersion"], [f"{arn}/*" for arn in v["buckets"]], sid="ReadObjects",
+                  **in_account(names.account_id)),
+            allow(["kms:Decrypt", "kms:DescribeKey"], v["keys"], sid="TeamKeys"),
+        ))
+        aws.iam.RolePolicy(f"{role_name}-policy", role=role.id, policy=pulumi.Output.json_dumps(policy), opts=child)
+        return role
+
+
+def execution_role_document(names: Names, primary_buckets: Sequence[str], replica_buckets: Sequence[str],
+                            keys: Sequence[str], subnet_ids: Sequence[str],
+                            security_group_ids: Sequence[str]) -> dict:
+    """The team's own buckets (writes to the primary ones only), keys and SageMaker resources; jobs
+    and models only inside the platform's VPC, isolated, encrypted with the team's keys."""
+    account = names.account_id
+    all_buckets = [*primary_buckets, *replica_buckets]
+    return documents.document(
+        allow(["s3:ListBucket", "s3:GetBucketLocation"], all_buckets, sid="TeamBuckets", **in_account(account)),
+        allow(["s3:GetObject", "s3:GetObjectVersion"], [f"{arn}/*" for arn in all_buckets], sid="ReadObjects",
+              **in_account(account)),
+        allow(["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+              [f"{arn}/*" for arn in primary_buckets], sid="WriteObjects", **in_account(account)),
+        allow(KEY_USE_ACTIONS, list(keys), sid="TeamKeys"),
+        grants_for_aws_resources(list(keys), sid="TeamKeyGrants"),
+        allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+              names.image_repositories_arns(), sid="PullImages"),
+        allow(["ecr:GetAuthorizationToken", "logs:DescribeLogGroups", *VPC_ENI_ACTIONS], "*", sid="Unscoped"),
+        allow(["cloudwatch:PutMetricData"], "*", sid="Metrics",
+              StringLike={"cloudwatch:namespace": ["/aws/sagemaker/*", names.metric_namespace_pattern()]}),
+        allow(LOG_WRITE_ACTIONS, names.log_group_arn("/aws/sagemaker/*"), sid="Logs"),
+        allow(SAGEMAKER_WORKLOAD_ACTIONS, names.sagemaker_resources_arn(), sid="TeamSageMakerResources"),
+        allow(["iam:PassRole"], names.role_arn(EXECUTION_ROLE), sid="PassItselfToSageMaker",
+              StringEquals={"iam:PassedToService": "sagemaker.amazonaws.com"}),
+        *sagemaker_guardrails(subnet_ids, security_group_ids, list(keys)),
+    )

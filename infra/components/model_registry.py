@@ -1,5 +1,6 @@
 """A team's model registry: a SageMaker model package group per declared model, readable from the
-organisation's other environment accounts only, and a model card template per model."""
+organisation's other environment accounts only, and a draft SageMaker model card per model as the
+template of its versions' cards."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from platform_lib.config.schema import ModelDeclaration
 # (the artifact itself is shared through the models bucket and key, not through the group).
 READ_ACTIONS = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
                 "sagemaker:ListModelPackages"]
-CARD_PREFIX = "model-cards"
+CARD_SUFFIX = "card-template"   # `<team>-<env>-<model>-card-template`: a Draft card each version copies
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,6 @@ class ModelRegistryArgs:
     region: str                              # the primary region: models are trained and registered there
     models: Sequence[ModelDeclaration]
     reader_accounts: Sequence[str]           # the organisation's other environment accounts
-    cards_bucket: pulumi.Input[str]          # the team's models bucket (model card templates)
-    cards_key_arn: pulumi.Input[str]
     protect: bool
 
 
@@ -46,19 +45,22 @@ def group_policy(group_arn: str, readers: Sequence[str]) -> dict[str, Any]:
 
 
 def card_template(names: Names, model: ModelDeclaration) -> dict[str, Any]:
-    """The model card a registered version must fill: SageMaker model card sections, with the gates."""
-    return {
-        "model_overview": {"model_name": model.name, "model_description": model.description,
-                           "model_owner": names.scope, "model_artifact": [], "algorithm_type": None},
-        "intended_uses": {"purpose_of_model": model.description, "intended_uses": None, "risk_rating": "Unknown"},
-        "training_details": {"training_job_details": {"training_arn": None, "training_datasets": [],
-                                                      "training_environment": {"container_image": []}}},
-        "evaluation_details": [{"name": "promotion gates", "metric_groups": [{
-            "name": "gates", "metric_data": [
-                {"name": gate.metric, "type": "number", "value": None,
-                 "notes": f"approval requires {gate}"} for gate in model.gates]}]}],
-        "additional_information": {"package_group": names.resource(model.name)},
+    """A SageMaker model card (its JSON schema) that a registered version copies and fills: what the
+    model is for, who owns it, and the gates its evaluation must pass (thresholds as the values)."""
+    card: dict[str, Any] = {
+        "model_overview": {"model_name": names.resource(model.name), "model_description": model.description,
+                           "model_owner": names.scope},
+        "intended_uses": {"purpose_of_model": model.description, "risk_rating": "Unknown"},
+        "additional_information": {"custom_details": {
+            "package_group": names.resource(model.name),
+            "promotion_gates": "; ".join(str(gate) for gate in model.gates) or "none"}},
     }
+    if model.gates:
+        card["evaluation_details"] = [{"name": "promotion gates", "metric_groups": [{
+            "name": "gates", "metric_data": [
+                {"name": gate.metric, "type": "number", "value": gate.threshold,
+                 "notes": f"threshold: approval requires {gate}"} for gate in model.gates]}]}]
+    return card
 
 
 class ModelRegistry(pulumi.ComponentResource):
@@ -86,12 +88,9 @@ class ModelRegistry(pulumi.ComponentResource):
                         lambda arn, readers=readers: json.dumps(group_policy(arn, readers))),
                     opts=child,
                 )
-            aws.s3.BucketObjectv2(
-                f"{group_name}-card-template", bucket=args.cards_bucket,
-                key=f"{CARD_PREFIX}/{model.name}/template.json",
-                content=json.dumps(card_template(names, model), indent=2, sort_keys=True),
-                content_type="application/json", server_side_encryption="aws:kms", kms_key_id=args.cards_key_arn,
-                opts=child,
+            aws.sagemaker.ModelCard(
+                f"{group_name}-card", model_card_name=f"{group_name}-{CARD_SUFFIX}", model_card_status="Draft",
+                content=json.dumps(card_template(names, model), sort_keys=True), opts=child,
             )
             self.groups[model.name] = group
         self.register_outputs({"groups": {m: g.model_package_group_name for m, g in self.groups.items()}})

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
+from infra import documents
 from infra.naming import Names
 
 # Interface endpoints that keep ML traffic off the internet (com.amazonaws.<region>.<service>).
@@ -42,12 +44,14 @@ class NetworkArgs:
     endpoints_multi_az: bool           # interface endpoints in every AZ, or in the first only
     log_retention_days: int            # of the flow-log group
     logs_key_arn: pulumi.Input[str]    # KMS key of the flow-log group
-    flow_logs_role_arn: pulumi.Input[str]
+    organization_id: str | None        # endpoint policies admit its principals (else this account's only)
 
 
 class Network(pulumi.ComponentResource):
     """Private subnets route out through NAT (per AZ in prod, one in dev, or none); the default security
-    group is closed; flow logs go to a KMS-encrypted log group; AWS APIs are reached through endpoints."""
+    group is closed and the default network ACL empty (subnets use explicit ACLs); AWS APIs are reached
+    through endpoints whose policies admit only the organisation's principals and resources; SageMaker
+    workloads get their own security group. `send_flow_logs` adds flow logs to a KMS-encrypted group."""
 
     def __init__(
         self,
@@ -69,7 +73,7 @@ class Network(pulumi.ComponentResource):
             tags={"Name": named("vpc")}, opts=child,
         )
         aws.ec2.DefaultSecurityGroup(named("default-sg"), vpc_id=self.vpc.id, ingress=[], egress=[], opts=child)
-        self._flow_logs(args, named, child)
+        self._args, self._named, self._child = args, named, child
 
         zones = aws.get_availability_zones_output(
             state="available", opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
@@ -113,14 +117,21 @@ class Network(pulumi.ComponentResource):
             )
             self.private_route_tables.append(table)
 
-        self._endpoints(region, str(cidr), named, args.endpoints_multi_az, child)
+        self._network_acls(str(cidr), named, child)
+        self._endpoints(args, named, child)
+        self._sagemaker_security_group(named, child)
         self.register_outputs({
             "vpc_id": self.vpc.id,
             "private_subnet_ids": [s.id for s in self.private_subnets],
             "public_subnet_ids": [s.id for s in self.public_subnets],
+            "sagemaker_security_group_id": self.sagemaker_security_group.id,
+            "s3_endpoint_id": self.gateway_endpoints["s3"].id,
         })
 
-    def _flow_logs(self, args: NetworkArgs, named, child) -> None:
+    def send_flow_logs(self, role_arn: pulumi.Input[str]) -> aws.ec2.FlowLog:
+        """Flow logs (ALL traffic, 60 s) to a KMS-encrypted log group, delivered by `role_arn` (which
+        exists only once the workload boundary, built from this network, does)."""
+        args, named, child = self._args, self._named, self._child
         group = aws.cloudwatch.LogGroup(
             named("flow-logs"),
             name=args.names.flow_log_group(args.region),
@@ -128,9 +139,9 @@ class Network(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        aws.ec2.FlowLog(
+        return aws.ec2.FlowLog(
             named("flow-log"), vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=group.arn, iam_role_arn=args.flow_logs_role_arn, max_aggregation_interval=60,
+            log_destination=group.arn, iam_role_arn=role_arn, max_aggregation_interval=60,
             opts=child,
         )
 
@@ -146,13 +157,31 @@ class Network(pulumi.ComponentResource):
             ids.append(nat.id)
         return ids
 
-    def _endpoints(self, region: str, vpc_cidr: str, named, multi_az: bool, child) -> None:
-        route_table_ids = [t.id for t in self.private_route_tables]
-        for service in GATEWAY_ENDPOINTS:
-            aws.ec2.VpcEndpoint(
-                named(f"{service}-endpoint"), vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region}.{service}",
-                vpc_endpoint_type="Gateway", route_table_ids=route_table_ids, opts=child,
+    def _network_acls(self, vpc_cidr: str, named, child) -> None:
+        """The default ACL is emptied (denies all, serves no subnet); each kind of subnet gets its own."""
+        aws.ec2.DefaultNetworkAcl(named("default-acl"), default_network_acl_id=self.vpc.default_network_acl_id,
+                                  ingress=[], egress=[], opts=child)
+        for kind, subnets in (("private", self.private_subnets), ("public", self.public_subnets)):
+            aws.ec2.NetworkAcl(
+                named(f"{kind}-acl"), vpc_id=self.vpc.id, subnet_ids=[s.id for s in subnets],
+                ingress=network_acl_ingress(vpc_cidr, public=kind == "public"),
+                egress=[{"rule_no": 100, "action": "allow", "protocol": "-1", "cidr_block": "0.0.0.0/0",
+                         "from_port": 0, "to_port": 0}],
+                tags={"Name": named(f"{kind}-acl")}, opts=child,
             )
+
+    def _endpoints(self, args: NetworkArgs, named, child) -> None:
+        region, account, org = args.region, args.names.account_id, args.organization_id
+        route_table_ids = [t.id for t in self.private_route_tables]
+        self.gateway_endpoints = {
+            service: aws.ec2.VpcEndpoint(
+                named(f"{service}-endpoint"), vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region}.{service}",
+                vpc_endpoint_type="Gateway", route_table_ids=route_table_ids,
+                policy=json.dumps(documents.gateway_endpoint_policy(service, region, account, org)), opts=child,
+            )
+            for service in GATEWAY_ENDPOINTS
+        }
+        vpc_cidr, multi_az = str(args.cidr), args.endpoints_multi_az
         self.endpoint_security_group = aws.ec2.SecurityGroup(
             named("endpoints-sg"), vpc_id=self.vpc.id, description="HTTPS from inside the VPC to AWS endpoints",
             ingress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": [vpc_cidr],
@@ -165,8 +194,45 @@ class Network(pulumi.ComponentResource):
                 named(f"{service.replace('.', '-')}-endpoint"), vpc_id=self.vpc.id,
                 service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface",
                 private_dns_enabled=True, subnet_ids=[s.id for s in subnets],
-                security_group_ids=[self.endpoint_security_group.id], opts=child,
+                security_group_ids=[self.endpoint_security_group.id],
+                policy=json.dumps(documents.interface_endpoint_policy(account, org)), opts=child,
             )
+
+    def _sagemaker_security_group(self, named, child) -> None:
+        """SageMaker jobs, models and endpoints: traffic among themselves (distributed training), HTTPS
+        to the interface endpoints and to S3 through its gateway endpoint; nothing else."""
+        self.sagemaker_security_group = aws.ec2.SecurityGroup(
+            named("sagemaker-sg"), vpc_id=self.vpc.id, description="SageMaker workloads of the platform",
+            ingress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "self": True,
+                      "description": "between the workloads' instances"}],
+            egress=[
+                {"protocol": "-1", "from_port": 0, "to_port": 0, "self": True,
+                 "description": "between the workloads' instances"},
+                {"protocol": "tcp", "from_port": 443, "to_port": 443,
+                 "security_groups": [self.endpoint_security_group.id], "description": "AWS interface endpoints"},
+                {"protocol": "tcp", "from_port": 443, "to_port": 443,
+                 "prefix_list_ids": [self.gateway_endpoints["s3"].prefix_list_id],
+                 "description": "S3 through its gateway endpoint"},
+            ],
+            opts=child,
+        )
+
+
+# Return traffic from anywhere arrives on ephemeral ports; 3389 (RDP) is left out (22 is below them).
+EPHEMERAL_RANGES = ((1024, 3388), (3390, 65535))
+
+
+def network_acl_ingress(vpc_cidr: str, public: bool) -> list[aws.ec2.NetworkAclIngressArgsDict]:
+    """Everything from inside the VPC; from anywhere only return traffic on ephemeral ports (responses of
+    S3, NAT and endpoints), never an admin port; public subnets also take HTTPS (load balancers)."""
+    rules: list[aws.ec2.NetworkAclIngressArgsDict] = [
+        {"rule_no": 100, "action": "allow", "protocol": "-1", "cidr_block": vpc_cidr, "from_port": 0, "to_port": 0}]
+    rules += [{"rule_no": 200 + i, "action": "allow", "protocol": "tcp", "cidr_block": "0.0.0.0/0",
+               "from_port": low, "to_port": high} for i, (low, high) in enumerate(EPHEMERAL_RANGES)]
+    if public:
+        rules.append({"rule_no": 300, "action": "allow", "protocol": "tcp", "cidr_block": "0.0.0.0/0",
+                      "from_port": 443, "to_port": 443})
+    return rules
 
 
 def _zone(names: list[str], *, index: int, region: str) -> str:

@@ -10,12 +10,12 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.components.bucket import BucketSpec, SecureBucket
+from infra.components.bucket import BucketSpec, SecureBucket, access_log_spec
 from infra.naming import Names
 
+REPLICATION_ROLE = "models-replication"
 # Data tiers of the lake and the key domain that encrypts each.
 TIERS: dict[str, str] = {"raw": "data", "curated": "data", "features": "data", "models": "models"}
-ACCESS_LOGS = "logs"  # tagged ml-platform/purpose=logs: SSE-S3, as S3 access logging requires
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,32 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class Perimeter:
+    """Object access to the team's data and models only through these VPC endpoints or an AWS service,
+    except for the exempt roles (break-glass; replication, which S3 runs outside any VPC)."""
+
+    vpc_endpoint_ids: pulumi.Input[Sequence[str]]
+    exempt_role_arns: Sequence[str]
+
+
+# Object data actions the perimeter guards; bucket configuration stays with CI, from outside the VPC.
+PERIMETER_ACTIONS = ["s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
+                     "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+
+
+def perimeter_statement(bucket_arn: str, endpoint_ids: Sequence[str], exempt: Sequence[str]) -> documents.Statement:
+    return {
+        "Sid": "DenyObjectAccessOutsidePerimeter", "Effect": "Deny", "Principal": "*", "Action": PERIMETER_ACTIONS,
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {
+            "StringNotEqualsIfExists": {"aws:SourceVpce": list(endpoint_ids)},
+            "BoolIfExists": {"aws:ViaAWSService": "false", "aws:PrincipalIsAWSService": "false"},
+            "ArnNotLikeIfExists": {"aws:PrincipalArn": list(exempt)},
+        },
+    }
+
+
+@dataclass(frozen=True)
 class DataLakeArgs:
     """A team's data lake in its primary region, with model replicas in its other serving regions."""
 
@@ -39,6 +65,7 @@ class DataLakeArgs:
     key_arns: Mapping[str, Mapping[str, pulumi.Input[str]]]   # {domain: {region: key ARN}}
     permissions_boundary: pulumi.Input[str]                # of the replication role
     protect: bool
+    perimeter: Perimeter | None = None                     # None: reachable from anywhere (IAM still rules)
 
     @property
     def regions(self) -> list[str]:
@@ -62,20 +89,6 @@ def lifecycle_rules(tier: str, lifecycle: Lifecycle) -> list[dict[str, Any]]:
     ]
 
 
-def access_log_rules(lifecycle: Lifecycle) -> list[dict[str, Any]]:
-    """Access logs are kept as long as the environment keeps logs."""
-    return [
-        {
-            "id": "expire-access-logs",
-            "status": "Enabled",
-            "filter": {},
-            "expiration": {"days": lifecycle.access_log_days},
-            "noncurrent_version_expiration": {"noncurrent_days": 7},
-            "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-        }
-    ]
-
-
 class DataLake(pulumi.ComponentResource):
     """raw/curated/features/models buckets under the team's keys, access logs per region, and the
     models bucket replicated (KMS to KMS) to every other serving region."""
@@ -92,18 +105,22 @@ class DataLake(pulumi.ComponentResource):
 
         def secure_bucket(purpose: str, region: str, spec: dict[str, Any]) -> SecureBucket:
             logical = names.resource(purpose, None if region == primary else region)
+            bucket = names.bucket(purpose, region)
+            perimeter = args.perimeter
+            extra = [] if perimeter is None else [pulumi.Output.from_input(perimeter.vpc_endpoint_ids).apply(
+                lambda ids: perimeter_statement(f"arn:aws:s3:::{bucket}", ids, perimeter.exempt_role_arns))]
             return SecureBucket(
                 logical,
-                BucketSpec(purpose=purpose, bucket_name=names.bucket(purpose, region), protect=args.protect,
-                           **spec),
+                BucketSpec(purpose=purpose, bucket_name=bucket, protect=args.protect,
+                           extra_policy_statements=extra, **spec),
                 opts=pulumi.ResourceOptions(parent=self, provider=providers[region]),
             )
 
         self.log_buckets = {
-            region: secure_bucket(
-                ACCESS_LOGS, region,
-                {"kms_key_arn": None, "log_bucket": None, "lifecycle_rules": access_log_rules(args.lifecycle),
-                 "extra_policy_statements": [self._log_delivery(names, region)]},
+            region: SecureBucket(
+                names.resource("logs", None if region == primary else region),
+                access_log_spec(names, region, args.lifecycle.access_log_days, args.protect),
+                opts=pulumi.ResourceOptions(parent=self, provider=providers[region]),
             )
             for region in args.regions
         }
@@ -131,38 +148,26 @@ class DataLake(pulumi.ComponentResource):
             "model_replicas": {region: b.name for region, b in self.model_replicas.items()},
         })
 
-    @staticmethod
-    def _log_delivery(names: Names, region: str) -> documents.Statement:
-        """S3's logging service may write into the log bucket, for this account's buckets only."""
-        log_bucket_arn = f"arn:aws:s3:::{names.bucket(ACCESS_LOGS, region)}"
-        return {
-            "Sid": "S3ServerAccessLogsDelivery",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{log_bucket_arn}/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": names.account_id}},
-        }
-
     def _replicate_models(self, args: DataLakeArgs, provider: aws.Provider) -> None:
         source = self.buckets["models"]
         replicas = self.model_replicas
         model_keys = args.key_arns["models"]
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        role_name = args.names.resource("models-replication")
+        role_name = args.names.resource(REPLICATION_ROLE)
+        own = documents.in_account(args.names.account_id)
         policy = pulumi.Output.all(
             source=source.arn,
             source_key=model_keys[args.primary_region],
             replicas=[b.arn for b in replicas.values()],
             replica_keys=[model_keys[r] for r in replicas],
         ).apply(lambda v: documents.document(
-            documents.allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], v["source"]),
+            documents.allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], v["source"], **own),
             documents.allow(
                 ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-                f"{v['source']}/*",
+                f"{v['source']}/*", **own,
             ),
             documents.allow(["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                            [f"{arn}/*" for arn in v["replicas"]]),
+                            [f"{arn}/*" for arn in v["replicas"]], **own),
             documents.allow(["kms:Decrypt"], v["source_key"]),
             documents.allow(["kms:Encrypt", "kms:GenerateDataKey"], v["replica_keys"]),
         ))

@@ -1,10 +1,11 @@
-"""A platform stack: keys for logs, identity, and a VPC per region."""
+"""A platform stack: keys, a VPC per region, identity, SageMaker's log groups and the account baseline."""
 
 from __future__ import annotations
 
 import pulumi
 
 from infra import documents
+from infra.components.baseline import AccountBaseline, BaselineArgs, audit_key_statements
 from infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
@@ -16,7 +17,9 @@ from infra.components.observability import (
     PlatformObservabilityArgs,
     alerts_key_statement,
 )
+from infra.components.sagemaker_logs import SageMakerLogs, SageMakerLogsArgs
 from infra.components.tracking import ExperimentTracking, TrackingArgs
+from infra.deploy_permissions import blueprint_types
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import PlatformConfig
@@ -26,64 +29,85 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     """Compose the platform's components and return its contract outputs (PlatformOutputs)."""
     names = names_of(config)
     providers = regional_providers(config)
-    primary_region = config.primary_region
-    primary = providers[primary_region]
-    logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
-                         extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
-    catalog_key = KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"])
-    domains = {
-        "logs": logs_key,
-        "catalog": catalog_key,
+    primary = config.primary_region
+    baseline = config.baseline
+    domains = {"logs": KeyDomain(
+        "CloudWatch Logs of the platform", config.regions,
+        extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
+        "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"]),
         "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"]),
         "alerts": KeyDomain("Alert topics of the platform", config.regions, via_services=["sns"],
                             extra_statements=lambda account, region: [alerts_key_statement(account)]),
-        "tracking": KeyDomain("MLflow artifacts of the platform", [primary_region], via_services=["s3", "sagemaker"]),
+        "tracking": KeyDomain("MLflow artifacts of the platform", [primary], via_services=["s3", "sagemaker"]),
     }
+    if baseline.cloud_trail or baseline.config_recorder:
+        domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
+                                     extra_statements=lambda account, region: audit_key_statements(names, region))
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
     for region in config.regions:   # one catalog per account and region, shared by the teams
         CatalogEncryption(names.resource("catalog-encryption", region),
                           CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
-    identity = PlatformIdentity(
-        names.resource("identity"),
-        PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
-                             oidc_provider_arn=config.ci.oidc_provider_arn),
-        primary,
-    )
-    net = config.network
+    net, retention = config.network, config.logs.retention_days
     networks = {
         region: Network(
             names.resource("network", region),
             NetworkArgs(
                 names, region, cidr=net.cidrs[region], az_count=net.az_count, nat=net.nat,
-                endpoints_multi_az=net.endpoints_multi_az, log_retention_days=config.logs.retention_days,
-                logs_key_arn=keys.arn("logs", region), flow_logs_role_arn=identity.flow_logs_role.arn,
+                endpoints_multi_az=net.endpoints_multi_az, log_retention_days=retention,
+                logs_key_arn=keys.arn("logs", region), organization_id=baseline.organization_id,
             ),
             provider=providers[region],
         )
         for region in config.regions
     }
+    identity = PlatformIdentity(
+        names.resource("identity"),
+        PlatformIdentityArgs(
+            names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
+            oidc_provider_arn=config.ci.oidc_provider_arn, deployed_types=blueprint_types(),
+            sagemaker_subnet_ids=pulumi.Output.all(*(s.id for n in networks.values() for s in n.private_subnets)),
+            sagemaker_security_group_ids=pulumi.Output.all(
+                *(n.sagemaker_security_group.id for n in networks.values())),
+        ),
+        providers[primary],
+    )
+    for region, network in networks.items():
+        network.send_flow_logs(identity.flow_logs_role.arn)
+        SageMakerLogs(names.resource("sagemaker-logs", region),
+                      SageMakerLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
+    AccountBaseline(
+        names.resource("baseline"),
+        BaselineArgs(
+            names, primary, config.regions, retention_days=retention,
+            audit_key_arn=keys.arn("audit", primary) if "audit" in domains else None,
+            account_public_access_block=baseline.account_public_access_block,
+            ebs_encryption_by_default=baseline.ebs_encryption_by_default, cloud_trail=baseline.cloud_trail,
+            guard_duty=baseline.guard_duty, config_recorder=baseline.config_recorder,
+            protect=config.protect_stateful,
+        ),
+        providers,
+    )
     images = config.container_registry
     registry = ContainerRegistry(
         names.resource("images"),
-        ContainerRegistryArgs(names, config.primary_region, config.regions, images.repositories,
-                              images.untagged_expiry_days, images.keep_releases, keys.arns("images"),
-                              protect=config.protect_stateful),
+        ContainerRegistryArgs(names, primary, config.regions, images.repositories, images.untagged_expiry_days,
+                              images.keep_releases, keys.arns("images"), protect=config.protect_stateful),
         providers,
     )
     tracking = ExperimentTracking(
         names.resource("tracking"),
-        TrackingArgs(names, primary_region, config.tracking.size, config.tracking.mlflow_version,
-                     config.tracking.maintenance_window, keys.arn("tracking", primary_region),
-                     identity.workload_boundary.arn, noncurrent_version_expiry_days=config.logs.retention_days,
+        TrackingArgs(names, primary, config.tracking.size, config.tracking.mlflow_version,
+                     config.tracking.maintenance_window, keys.arn("tracking", primary),
+                     identity.workload_boundary.arn, noncurrent_version_expiry_days=retention,
                      protect=config.protect_stateful),
-        primary,
+        providers[primary],
     )
     observability = PlatformObservability(
         names.resource("observability"),
         PlatformObservabilityArgs(
-            AlertsArgs(names, config.regions, primary_region, config.owners, keys.arns("alerts")),
-            nat_gateway_ids={region: net.nat_gateway_ids for region, net in networks.items()},
+            AlertsArgs(names, config.regions, primary, config.owners, keys.arns("alerts")),
+            nat_gateway_ids={region: network.nat_gateway_ids for region, network in networks.items()},
         ),
         providers,
     )
@@ -102,10 +126,12 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                 "privateSubnetIds": [s.id for s in net.private_subnets],
                 "publicSubnetIds": [s.id for s in net.public_subnets],
                 "endpointSecurityGroupId": net.endpoint_security_group.id,
+                "sagemakerSecurityGroupId": net.sagemaker_security_group.id,
+                "s3EndpointId": net.gateway_endpoints["s3"].id,
             }
             for region, net in networks.items()
         },
         "imageRepositories": registry.urls,
+        "tracking": tracking.outputs(primary, keys.arn("tracking", primary)),
         "alertsTopicArns": observability.alerts.arns,
-        "tracking": tracking.outputs(primary_region, keys.arn("tracking", primary_region)),
     }

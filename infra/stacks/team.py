@@ -8,11 +8,11 @@ import pulumi
 
 from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
-from infra.components.feature_store import FeatureStore, FeatureStoreArgs
-from infra.components.identity import TeamIdentity, TeamIdentityArgs
+from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
+from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
-from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
+from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
@@ -39,6 +39,10 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
     unserved = [r for r in config.regions if r not in platform.regions]
     if unserved:
         raise ContractError(f"region(s) {unserved} of this team are not regions of {stack} ({platform.regions})")
+    outdated = [r for r, n in platform.networks.items() if not (n.sagemaker_security_group_id and n.s3_endpoint_id)]
+    if outdated:
+        raise ContractError(f"{stack} exports no SageMaker security group or S3 endpoint for region(s) {outdated}: "
+                            f"deploy the platform stack first (`pulumi up` on {stack})")
     return platform
 
 
@@ -49,9 +53,19 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     boundary = platform.apply(lambda p: p.workload_boundary_arn)
     providers = regional_providers(config)
     primary = config.primary_region
+    enforced = config.perimeter.enforced
+    replicated = any(region != primary for region in config.serving)
+    execution = names.role_arn(EXECUTION_ROLE)
+    break_glass = [names.role_arn(BREAK_GLASS_ROLE)] if enforced else []
+    replication = [names.role_arn(REPLICATION_ROLE)] if replicated else []
+    # AWS services acting for the team (offline store writes, the curated crawler) reach S3 directly,
+    # not through the platform's endpoints: their roles use the data key and pass the perimeter.
+    feature_services = [names.role_arn(FEATURE_STORE_ROLE), names.role_arn(CRAWLER_ROLE)]
     domains = {
-        "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"]),
-        "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"]),
+        "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"],
+                          users=[execution, *feature_services, *break_glass]),
+        "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
+                            users=[execution, *replication, *break_glass]),
         "alerts": KeyDomain(f"Alert topics of team {config.team}", config.serving, via_services=["sns"],
                             extra_statements=lambda account, region: [alerts_key_statement(account)]),
     }
@@ -64,10 +78,14 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days,
         access_log_days=config.logs.retention_days,
     )
+    perimeter = Perimeter(
+        vpc_endpoint_ids=platform.apply(lambda p: [n.s3_endpoint_id or "" for n in p.networks.values()]),
+        exempt_role_arns=[*break_glass, *replication, *feature_services],
+    ) if enforced else None
     lake = DataLake(
         names.resource("data-lake"),
         DataLakeArgs(names, primary, config.serving, lifecycle, key_arns=key_arns,
-                     permissions_boundary=boundary, protect=config.protect_stateful),
+                     permissions_boundary=boundary, protect=config.protect_stateful, perimeter=perimeter),
         providers,
     )
     models_buckets = {primary: lake.buckets["models"], **lake.model_replicas}
@@ -75,9 +93,15 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         names.resource("identity"),
         TeamIdentityArgs(
             names,
-            bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
+            primary_bucket_arns=[b.arn for b in lake.buckets.values()],
+            replica_bucket_arns=[b.arn for b in lake.model_replicas.values()],
             key_arns=[arn for domain in ("data", "models") for arn in key_arns[domain].values()],
             permissions_boundary=boundary,
+            sagemaker_subnet_ids=platform.apply(
+                lambda p: [s for n in p.networks.values() for s in n.private_subnet_ids]),
+            sagemaker_security_group_ids=platform.apply(
+                lambda p: [n.sagemaker_security_group_id or "" for n in p.networks.values()]),
+            break_glass=enforced,
         ),
         providers[primary],
     )
@@ -96,7 +120,6 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     registry = ModelRegistry(
         names.resource("model-registry"),
         ModelRegistryArgs(names, primary, config.model_registry.models, config.model_registry.reader_accounts,
-                          cards_bucket=lake.buckets["models"].name, cards_key_arn=key_arns["models"][primary],
                           protect=config.protect_stateful),
         providers[primary],
     )
@@ -126,6 +149,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
         "featureDatabase": features.database.name,
         "athenaWorkgroup": features.workgroup.name,
+        "breakGlassRoleArn": identity.break_glass_role.arn if identity.break_glass_role else None,
         "modelPackageGroups": registry.group_names,
         "alertsTopicArns": observability.alerts.arns,
         "dashboard": observability.dashboard.dashboard_name,

@@ -14,17 +14,17 @@ from policies.support import (
     as_list,
     as_number,
     display_name,
-    is_unknown,
     linked_targets,
     of_types,
+    open_cidrs,
     props_of,
+    protocol_name,
     purpose_of,
 )
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-OPEN_CIDRS = ("0.0.0.0/0", "::/0")
 PUBLIC_PORTS = (80, 443)
 LOAD_BALANCER_PURPOSE = "load-balancer"
 ALLOWED = (f"0.0.0.0/0 or ::/0 only on tcp {' or '.join(map(str, PUBLIC_PORTS))}, and only for "
@@ -35,20 +35,12 @@ def _describe(protocol: Any, from_port: Any, to_port: Any) -> tuple[str, bool] |
     """(what the rule opens, whether that is only tcp 80 or 443); UNKNOWN if undecidable."""
     if UNKNOWN in (protocol, from_port, to_port):
         return UNKNOWN
-    proto = str(protocol).lower().removesuffix(".0")
-    if proto in ("-1", "all"):
+    proto = protocol_name(protocol)
+    if proto == "all":
         return "all protocols and ports", False
     low, high = as_number(from_port), as_number(to_port)
     ports = "?" if low is None else f"{low:g}" if low == high else f"{low:g}-{high:g}"
-    proto = "tcp" if proto == "6" else proto
     return f"{proto} {ports}", proto == "tcp" and low == high and low in PUBLIC_PORTS
-
-
-def _open_cidrs(*values: Any) -> list[str] | Any:
-    cidrs = [c for v in values for c in as_list(v)]
-    if any(is_unknown(c) for c in cidrs):
-        return UNKNOWN
-    return [c for c in cidrs if c in OPEN_CIDRS]
 
 
 def _ingress(resources: list[Any], groups: list[Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
@@ -57,19 +49,19 @@ def _ingress(resources: list[Any], groups: list[Any]) -> Iterator[tuple[Any, Any
         for entry in as_list(props_of(group).get("ingress")):
             if not isinstance(entry, dict):
                 continue
-            cidrs = _open_cidrs(entry.get("cidrBlocks"), entry.get("ipv6CidrBlocks"))
+            cidrs = open_cidrs(entry.get("cidrBlocks"), entry.get("ipv6CidrBlocks"))
             what = _describe(entry.get("protocol"), entry.get("fromPort"), entry.get("toPort"))
             yield group, group, cidrs, what
     for rule in of_types(resources, (SG_RULE,)):
         props = props_of(rule)
         if props.get("type") != "ingress":
             continue
-        cidrs = _open_cidrs(props.get("cidrBlocks"), props.get("ipv6CidrBlocks"))
+        cidrs = open_cidrs(props.get("cidrBlocks"), props.get("ipv6CidrBlocks"))
         what = _describe(props.get("protocol"), props.get("fromPort"), props.get("toPort"))
         yield rule, _group_of(rule, groups), cidrs, what
     for rule in of_types(resources, (SG_INGRESS_RULE,)):
         props = props_of(rule)
-        cidrs = _open_cidrs(props.get("cidrIpv4"), props.get("cidrIpv6"))
+        cidrs = open_cidrs(props.get("cidrIpv4"), props.get("cidrIpv6"))
         what = _describe(props.get("ipProtocol"), props.get("fromPort", 0), props.get("toPort", 0))
         yield rule, _group_of(rule, groups), cidrs, what
 

@@ -5,6 +5,7 @@
 - :mod:`.tags`: effective tags, the platform's tag conventions, taggable types
 - :mod:`.links`: links between resources (config resource -> bucket, rule -> security group ...)
 - :mod:`.iam`: IAM policy documents, statements, action/resource patterns, a role's documents
+- :mod:`.network`: the world's CIDRs, IP protocols, port ranges
 - :mod:`.s3`: buckets, their config resources, and :class:`BucketCheck` (the S3 rules' skeleton)
 """
 
@@ -19,6 +20,7 @@ from .iam import (
     action_covers,
     boundary_policies,
     identity_documents,
+    identity_statements,
     parse_policy_document,
     principal_values,
     resource_covers,
@@ -28,6 +30,7 @@ from .iam import (
     trusted_services,
 )
 from .links import index_links, linked_targets, of_types, urn_of
+from .network import ADMIN_PORTS, OPEN_CIDRS, open_cidrs, opens_port, protocol_name
 from .providers import provider_account_ids, provider_input, provider_region
 from .s3 import (
     BUCKET_TYPES,
@@ -71,6 +74,7 @@ from .unknowns import (
 )
 
 __all__ = [
+    "ADMIN_PORTS", "OPEN_CIDRS", "identity_statements", "open_cidrs", "opens_port", "protocol_name",
     "BUCKET_TYPES", "ENVIRONMENTS", "IDENTITY_POLICY_TYPES", "LOG_BUCKET_EXEMPTION", "LOG_BUCKET_PURPOSE",
     "PLATFORM_TEAM", "POLICY", "PROD", "PURPOSE_TAG", "REQUIRED_TAGS", "ROLE", "ROLE_KIND_TAG", "ROLE_POLICY",
     "ROLE_POLICY_ATTACHMENT", "SECRET_SIG", "SPECIAL_SIG_KEY", "UNKNOWN",

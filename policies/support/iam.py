@@ -154,14 +154,20 @@ def trusted_services(role: Any) -> frozenset[str]:
 
 
 def identity_documents(resource: Any) -> Iterator[tuple[str, Any]]:
-    """(where, document) for every identity policy document the resource carries (not trust policies)."""
+    """(where, document) for every identity policy document the resource carries (not trust policies).
+
+    A document unknown at preview is yielded as :data:`UNKNOWN` (``statements`` of it are ``[]``).
+    """
     props = props_of(resource)
     if resource.resource_type == ROLE:
-        for item in as_list(props.get("inlinePolicies")):
-            if isinstance(item, dict) and is_known(item.get("policy")):
+        inline = props.get("inlinePolicies")
+        if inline is UNKNOWN:
+            yield f"IAM role '{resource.name}' inline policies", UNKNOWN
+        for item in as_list(inline) if inline is not UNKNOWN else []:
+            if isinstance(item, dict) and item.get("policy") is not None:
                 name = item.get("name") if is_known(item.get("name")) else "?"
                 yield f"IAM role '{resource.name}' inline policy '{name}'", item["policy"]
-    elif resource.resource_type in IDENTITY_POLICY_TYPES and is_known(props.get("policy")):
+    elif resource.resource_type in IDENTITY_POLICY_TYPES and props.get("policy") is not None:
         kind = resource.resource_type.split(":")[-1]
         yield f"IAM {kind} '{resource.name}'", props["policy"]
 
@@ -204,3 +210,24 @@ def role_boundary_documents(role: Any, resources: Sequence[Any]) -> Iterator[tup
     for policy in _policy_by_arn(role, "permissionsBoundary", of_types(resources, (POLICY,))):
         for where, document in identity_documents(policy):
             yield f"{where} (permissions boundary)", document
+
+
+def identity_statements(resources: Sequence[Any], *, boundaries: bool = True
+                        ) -> Iterator[tuple[Any, str, int, Statement]]:
+    """(resource, where, index, statement) for every statement of every identity policy in the stack.
+
+    ``boundaries=False`` skips managed policies the stack uses as a permissions boundary (a ceiling,
+    not a grant: Security Hub's IAM.21 and KMS.1 exclude them too). Documents that are not valid
+    JSON are skipped: ``iam-no-wildcard-actions`` reports them.
+    """
+    skipped = set() if boundaries else {p.urn for p in boundary_policies(resources)}
+    for resource in of_types(resources, IDENTITY_POLICY_TYPES):
+        if resource.urn in skipped:
+            continue
+        for where, document in identity_documents(resource):
+            try:
+                parsed = statements(document)
+            except InvalidPolicyDocument:
+                continue
+            for index, statement in enumerate(parsed):
+                yield resource, where, index, statement

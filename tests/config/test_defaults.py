@@ -6,6 +6,7 @@ from pydantic import Field
 
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
+    BaselineConfig,
     BudgetConfig,
     CiConfig,
     ContainerRegistryConfig,
@@ -15,6 +16,7 @@ from platform_lib.config.schema import (
     ModelRegistryConfig,
     NetworkConfig,
     ObservabilityConfig,
+    PerimeterConfig,
     PlatformConfig,
     Section,
     StorageConfig,
@@ -50,10 +52,11 @@ def test_merging_does_not_alter_the_defaults():
 
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
-                                        "containerRegistry": ContainerRegistryConfig, "tracking": TrackingConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "features": FeaturesConfig,
-                                    "modelRegistry": ModelRegistryConfig, "observability": ObservabilityConfig,
-                                    "budget": BudgetConfig}
+                                        "baseline": BaselineConfig, "containerRegistry": ContainerRegistryConfig,
+                                        "tracking": TrackingConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
+                                    "features": FeaturesConfig, "modelRegistry": ModelRegistryConfig,
+                                    "observability": ObservabilityConfig, "budget": BudgetConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -61,6 +64,9 @@ def test_environment_defaults_are_collected_from_the_sections():
         "logs": {"retentionDays": 90},
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "storage": {"noncurrentVersionExpiryDays": 90},
+        "baseline": {"accountPublicAccessBlock": False, "ebsEncryptionByDefault": False, "cloudTrail": False,
+                     "guardDuty": False, "configRecorder": False},
+        "perimeter": {"enforced": True},
         "features": {"queryLimitGb": 50},
         "containerRegistry": {"untaggedExpiryDays": 7, "keepReleases": 20},
         "tracking": {"size": "Small"},

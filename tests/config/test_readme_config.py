@@ -111,7 +111,7 @@ REFUSALS = {
     "(must include the primary)": ["Pulumi.serving-without-primary.yaml"],
     "a private /16–/22 per region, non-overlapping":
         ["Pulumi.public-cidr.yaml", "Pulumi.overlapping-cidrs.yaml"],
-    "prod refuses fewer than 2 AZs or a NAT other than per-az": ["Pulumi.prod-single-az.yaml",
+    "prod refuses fewer than 2 AZs or a single NAT": ["Pulumi.prod-single-az.yaml",
                                                                 "Pulumi.prod-single-nat.yaml"],
     "not `platform`, no `dev`/`staging`/`prod` word": ["Pulumi.reserved-team.yaml", "Pulumi.team-named-like-env.yaml"],
     "12-digit account id in quotes": ["Pulumi.short-account.yaml"],

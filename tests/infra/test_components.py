@@ -9,6 +9,8 @@ from infra.components.identity import PlatformIdentity, PlatformIdentityArgs, Te
 from infra.components.network import INTERFACE_ENDPOINTS, Network, NetworkArgs
 from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
 
+SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+GROUPS = ["sg-0ccccccccccccccccc"]
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 ROLE_ARN = "arn:aws:iam::123456789012:role/platform-dev-flow-logs"
 BOUNDARY = "arn:aws:iam::123456789012:policy/platform-dev-workload-boundary"
@@ -17,7 +19,7 @@ BOUNDARY = "arn:aws:iam::123456789012:policy/platform-dev-workload-boundary"
 def network_args(names, nat="none", az_count=2, multi_az=False):
     return NetworkArgs(names, "eu-west-1", ipaddress.IPv4Network("10.0.0.0/22"), az_count=az_count, nat=nat,
                        endpoints_multi_az=multi_az, log_retention_days=30, logs_key_arn=KEY_ARN,
-                       flow_logs_role_arn=ROLE_ARN)
+                       organization_id=None)
 
 
 def test_network_alone_lays_out_subnets_from_its_cidr(component, platform_names):
@@ -44,7 +46,7 @@ def test_network_alone_nat_strategy(component, platform_names, nat, gateways):
 
 
 def test_network_alone_flow_logs_use_its_key_role_and_retention(component, platform_names):
-    view = component(lambda p: Network("net", network_args(platform_names), p["eu-west-1"]))
+    view = component(lambda p: Network("net", network_args(platform_names), p["eu-west-1"]).send_flow_logs(ROLE_ARN))
     (group,) = view.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert group.inputs["name"] == platform_names.flow_log_group("eu-west-1") == \
         "/ml-platform/prod/vpc-flow-logs/eu-west-1"
@@ -65,7 +67,8 @@ def test_network_alone_interface_endpoints_span_the_asked_azs(component, platfor
 
 
 def test_encryption_alone_keys_per_domain_and_region(component, team_names):
-    domains = {"data": KeyDomain("data", ["eu-west-1"], via_services=["s3"]),
+    user = "arn:aws:iam::123456789012:role/fraud-dev-sagemaker-execution"
+    domains = {"data": KeyDomain("data", ["eu-west-1"], via_services=["s3"], users=[user]),
                "models": KeyDomain("models", ["eu-west-1", "us-east-1"])}
     view = component(lambda p: Encryption("keys", EncryptionArgs(team_names, domains, protect=True), p),
                      regions=("eu-west-1", "us-east-1"))
@@ -76,8 +79,14 @@ def test_encryption_alone_keys_per_domain_and_region(component, team_names):
     aliases = sorted(a.inputs["name"] for a in view.of_type("aws:kms/alias:Alias"))
     assert aliases == ["alias/fraud-dev-data", "alias/fraud-dev-models", "alias/fraud-dev-models"]
     data_policy = view.document(keys["fraud-dev-data-euw1"])
-    assert [s["Sid"] for s in data_policy["Statement"]] == ["KeyAdministration", "UseThroughServices"]
-    assert data_policy["Statement"][1]["Condition"]["StringEquals"]["kms:ViaService"] == ["s3.eu-west-1.amazonaws.com"]
+    assert [s["Sid"] for s in data_policy["Statement"]] == ["KeyAdministration", "UseThroughServices",
+                                                            "GrantsForAwsResources"]
+    use, grants = data_policy["Statement"][1:]
+    assert use["Condition"] == {"StringEquals": {"kms:CallerAccount": "123456789012",
+                                                 "kms:ViaService": ["s3.eu-west-1.amazonaws.com"]},
+                                "ArnLike": {"aws:PrincipalArn": [user]}}
+    assert grants["Action"] == "kms:CreateGrant"
+    assert grants["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
     assert [s["Sid"] for s in view.document(keys["fraud-dev-models-use1"])["Statement"]] == ["KeyAdministration"]
 
 
@@ -122,7 +131,9 @@ OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercont
 
 @pytest.mark.parametrize("existing", [None, OIDC_ARN])
 def test_platform_identity_alone_creates_the_oidc_provider_unless_given(component, platform_names, existing):
-    args = PlatformIdentityArgs(platform_names, github_org="acme", github_repo="ml", oidc_provider_arn=existing)
+    args = PlatformIdentityArgs(platform_names, github_org="acme", github_repo="ml", oidc_provider_arn=existing,
+                                deployed_types=["aws:s3/bucket:Bucket"], sagemaker_subnet_ids=SUBNETS,
+                                sagemaker_security_group_ids=GROUPS)
     view = component(lambda p: PlatformIdentity("identity", args, p["eu-west-1"]))
     providers = view.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert len(providers) == (0 if existing else 1)
@@ -132,18 +143,31 @@ def test_platform_identity_alone_creates_the_oidc_provider_unless_given(componen
     assert trust["Principal"]["Federated"] == platform_names.oidc_provider_arn()
     assert trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == \
         "repo:acme/ml:environment:prod"
-    (flow_logs,) = view.document(view.named("platform-prod-flow-logs-policy"))["Statement"]
+    flow_logs, describe = view.document(view.named("platform-prod-flow-logs-policy"))["Statement"]
     assert flow_logs["Resource"] == "arn:aws:logs:*:123456789012:log-group:/ml-platform/prod/vpc-flow-logs/*"
+    assert describe == {"Sid": "ListLogGroups", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+                        "Resource": "*"}
 
 
-def test_team_identity_alone_grants_exactly_its_buckets_and_keys(component, team_names):
+@pytest.mark.parametrize("break_glass", [False, True])
+def test_team_identity_alone_grants_exactly_its_buckets_and_keys(component, team_names, break_glass):
     buckets = ["arn:aws:s3:::fraud-dev-raw-123456789012-euw1", "arn:aws:s3:::fraud-dev-models-123456789012-euw1"]
-    args = TeamIdentityArgs(team_names, bucket_arns=buckets, key_arns=[KEY_ARN], permissions_boundary=BOUNDARY)
+    replica = "arn:aws:s3:::fraud-dev-models-123456789012-use1"
+    args = TeamIdentityArgs(team_names, primary_bucket_arns=buckets, replica_bucket_arns=[replica],
+                            key_arns=[KEY_ARN], permissions_boundary=BOUNDARY, sagemaker_subnet_ids=SUBNETS,
+                            sagemaker_security_group_ids=GROUPS, break_glass=break_glass)
     view = component(lambda p: TeamIdentity("identity", args, p["eu-west-1"]))
     role = view.named("fraud-dev-sagemaker-execution", "aws:iam/role:Role")
     assert role.inputs["permissionsBoundary"] == BOUNDARY
     statements = {s["Sid"]: s for s in view.document(view.named("fraud-dev-sagemaker-execution-policy"))["Statement"]}
-    assert statements["TeamBuckets"]["Resource"] == buckets
-    assert statements["TeamObjects"]["Resource"] == [f"{b}/*" for b in buckets]
+    assert statements["TeamBuckets"]["Resource"] == [*buckets, replica]
+    assert statements["ReadObjects"]["Resource"] == [f"{b}/*" for b in [*buckets, replica]]
+    assert statements["WriteObjects"]["Resource"] == [f"{b}/*" for b in buckets]
     assert statements["TeamKeys"]["Resource"] == [KEY_ARN]
     assert statements["TeamSageMakerResources"]["Resource"] == "arn:aws:sagemaker:*:123456789012:*/fraud-dev-*"
+    assert statements["SageMakerOnlyInPlatformSubnets"]["Condition"] == {
+        "ForAnyValue:StringNotEquals": {"sagemaker:VpcSubnets": SUBNETS}}
+    glass = [r for r in view.of_type("aws:iam/role:Role") if r.name == "fraud-dev-break-glass"]
+    assert len(glass) == int(break_glass)
+    if break_glass:
+        assert glass[0].inputs["permissionsBoundary"] == BOUNDARY and glass[0].inputs["maxSessionDuration"] == 3600

@@ -51,8 +51,9 @@ def test_default_security_group_is_closed(plans):
 
 def test_flow_logs_are_kms_encrypted_and_retained(plans):
     view = plans["platform-prod"]
-    logs = view.of_type("aws:cloudwatch/logGroup:LogGroup")
-    assert len(logs) == 2
+    logs = [g for g in view.of_type("aws:cloudwatch/logGroup:LogGroup") if "vpc-flow-logs" in g.inputs["name"]]
+    assert sorted(g.inputs["name"] for g in logs) == ["/ml-platform/prod/vpc-flow-logs/eu-west-1",
+                                                      "/ml-platform/prod/vpc-flow-logs/us-east-1"]
     for group in logs:
         assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
         assert group.inputs["retentionInDays"] == 365

@@ -29,7 +29,7 @@ def test_team_keys_per_domain_and_region(plans):
 def test_key_policy_is_least_privilege(plans):
     view = plans["fraud-prod"]
     policy = view.document(view.named("fraud-prod-data-euw1", KEY))
-    admin, use = policy["Statement"]
+    admin, use, _grants = policy["Statement"]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::222222222222:root"}
     assert "kms:Decrypt" not in admin["Action"] and "kms:*" not in admin["Action"]
     assert use["Condition"]["StringEquals"]["kms:ViaService"] == [

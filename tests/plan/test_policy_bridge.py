@@ -116,7 +116,8 @@ MUTATIONS = {
 def test_every_rule_has_a_mutation():
     from policies.pack import RULES
 
-    assert {rule.id for rule in RULES} == set(MUTATIONS)
+    # the issue-7 rules' mutations live in tests/policies/test_policy_real_stacks.py, which checks the union
+    assert set(MUTATIONS) <= {rule.id for rule in RULES}
 
 
 @pytest.mark.parametrize("rule", sorted(MUTATIONS))

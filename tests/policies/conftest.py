@@ -59,11 +59,15 @@ class Kit:
         return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
 
     def provider(self, tags: Mapping[str, str] | None = None, as_json: bool = True,
-                 name: str = "aws-eu-west-1") -> PolicyProviderResource:
-        """An aws provider with defaultTags (JSON-encoded, as explicit providers send them)."""
+                 name: str = "aws-eu-west-1", *, region: str = "eu-west-1",
+                 accounts: Sequence[str] | None = None) -> PolicyProviderResource:
+        """An aws provider with defaultTags (JSON-encoded, as explicit providers send them) and, when
+        given, allowedAccountIds."""
         default_tags = {"tags": dict(DEFAULT_TAGS if tags is None else tags)}
-        props = {"region": "eu-west-1",
-                 "defaultTags": json.dumps(default_tags) if as_json else default_tags}
+        props: dict[str, Any] = {"region": region,
+                                 "defaultTags": json.dumps(default_tags) if as_json else default_tags}
+        if accounts is not None:
+            props["allowedAccountIds"] = json.dumps(list(accounts)) if as_json else list(accounts)
         return PolicyProviderResource("pulumi:providers:aws", self._props(props),
                                       self.urn("pulumi:providers:aws", name), name)
 

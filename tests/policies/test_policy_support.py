@@ -107,3 +107,55 @@ def test_policy_documents_parse_from_json_or_dict():
 ])
 def test_action_covers(pattern, action, covered):
     assert support.action_covers(pattern, action) is covered
+
+
+def test_provider_inputs_are_decoded_from_json(kit):
+    provider = kit.provider(accounts=["111122223333"], region="us-east-1")
+    assert support.provider_account_ids(provider) == frozenset({"111122223333"})
+    assert support.provider_region(provider) == "us-east-1"
+    assert support.provider_input(provider, "defaultTags") == {"tags": kit.default_tags}
+    assert support.provider_account_ids(kit.provider()) is None and support.provider_account_ids(None) is None
+
+
+@pytest.mark.parametrize("protocol, low, high, port, opens", [
+    ("tcp", 0, 65535, 22, True), ("6", 22.0, 22.0, 22, True), ("-1", 0, 0, 3389, True), ("udp", 0, 65535, 22, False),
+    ("tcp", 443, 443, 22, False), ("tcp", UNKNOWN, 22, 22, UNKNOWN), (UNKNOWN, 22, 22, 22, UNKNOWN),
+])
+def test_opens_port(protocol, low, high, port, opens):
+    assert support.opens_port(protocol, low, high, port) is opens
+
+
+def test_role_documents_follow_role_policies_and_attachments_and_boundaries(kit):
+    allow = json.dumps({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    role = kit.resource(support.ROLE, {"name": "r", "permissionsBoundary": "arn:aws:iam::1:policy/boundary",
+                                       "inlinePolicies": [{"name": "inline", "policy": allow}]}, "r", dependencies=[])
+    own = kit.resource(support.ROLE_POLICY, {"role": "r", "policy": allow}, "own", dependencies=[])
+    other = kit.resource(support.ROLE_POLICY, {"role": "other", "policy": allow}, "other", dependencies=[])
+    managed = kit.resource(support.POLICY, {"name": "managed", "policy": allow}, "managed")
+    attach = kit.resource(support.ROLE_POLICY_ATTACHMENT, {"role": "r", "policyArn": kit.unknown}, "attach",
+                          deps={"policyArn": [managed]})
+    boundary = kit.resource(support.POLICY, {"name": "boundary", "policy": allow}, "boundary")
+    resources = [role, own, other, managed, attach, boundary]
+    assert [where for where, _ in support.role_documents(role, resources)] == [
+        "IAM role 'r' inline policy 'inline'", "IAM RolePolicy 'own'", "IAM Policy 'managed'"]
+    assert [where for where, _ in support.role_boundary_documents(role, resources)] == [
+        "IAM Policy 'boundary' (permissions boundary)"]
+    assert support.boundary_policies(resources) == [boundary]
+
+
+def test_bucket_check_reports_missing_then_wrong_configs(kit):
+    check = support.BucketCheck(config_types=("aws:s3/bucketX:BucketX",), missing="thing",
+                                required=lambda bucket: "a good thing",
+                                judge=lambda config, bucket: None if support.props_of(config).get("ok") else "is bad",
+                                exempt=lambda bucket: bucket.name == "skipped")
+    bare, bad, good, skipped = kit.bucket("bare"), kit.bucket("bad"), kit.bucket("good"), kit.bucket("skipped")
+    wrong = kit.bucket_config("aws:s3/bucketX:BucketX", bad, {"ok": False})
+    right = kit.bucket_config("aws:s3/bucketX:BucketX", good, {"ok": True})
+    found: list[tuple[str, str | None]] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append((message, urn))
+
+    check.validate(kit.stack(bare, bad, good, skipped, wrong, right), report)
+    assert found == [("bucket 'fraud-dev-bare' has no thing; required: a good thing", bare.urn),
+                     ("bucket 'fraud-dev-bad' is bad; required: a good thing", wrong.urn)]

@@ -113,12 +113,12 @@ def test_the_handler_runs_one_request_path_with_the_batcher() -> None:
 
     handler = Handler(Hooks(predict_fn=lambda x, model: x * model), model=10)
 
-    async def main() -> list:
+    async def main() -> list[tuple[bytes, str, int]]:
         with ThreadPoolExecutor(1) as pool:
             batcher = MicroBatcher(handler.predict, pool, 4, 30.0)
             batcher.start()
             try:
-                return await asyncio.gather(
+                return await asyncio.gather(  # type: ignore[return-value]
                     handler.invoke_with(b"[[1, 2]]", "application/json", "", batcher.submit),
                     handler.invoke_with(b"3,4\n5,6\n", "text/csv", "text/csv", batcher.submit),
                     handler.invoke_with(b"[[7, 8]]", "application/json", "", batcher.submit),
@@ -167,7 +167,9 @@ def test_a_real_server_batches_concurrent_requests(kit: SimpleNamespace, tmp_pat
     metrics = httpx.get(server.url + "/metrics").text
 
     def value(name: str) -> float:
-        return float(re.search(rf"^{re.escape(name)} (\S+)$", metrics, re.MULTILINE).group(1))
+        found = re.search(rf"^{re.escape(name)} (\S+)$", metrics, re.MULTILINE)
+        assert found, name
+        return float(found.group(1))
 
     assert value('serving_batch_size_bucket{le="2"}') == 4  # the four inputs retried alone
     assert value('serving_batch_size_bucket{le="4"}') == 5  # ... plus the one batch of 4

@@ -74,7 +74,7 @@ def test_decode_npy_keeps_ints_and_makes_floats_float32() -> None:
     assert codecs.decode(npy(np.ones((2, 3), dtype=np.float64)), "application/x-npy").dtype == torch.float32
     ints = codecs.decode(npy(np.arange(3)), "application/x-npy")
     assert ints.dtype == torch.int64 and ints.shape == (1, 3)
-    for bad in (b"garbage", npy(np.float64(1.0)), npy(np.array([], dtype=np.float32)), npy(np.array(["a"]))):
+    for bad in (b"garbage", npy(np.asarray(1.0)), npy(np.array([], dtype=np.float32)), npy(np.array(["a"]))):
         with pytest.raises(BadRequest):
             codecs.decode(bad, "application/x-npy")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,7 +16,7 @@ from serving.handler import Handler, Hooks, default_model_fn, find_model_file
 
 
 @pytest.fixture(autouse=True)
-def _forget_user_module() -> None:
+def _forget_user_module() -> Iterator[None]:
     yield
     sys.modules.pop("inference", None)
 

@@ -44,7 +44,7 @@ def no_launcher_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def digits_channels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``train/`` and ``validation/`` exported once per worker by ``training.dataset``."""
+    """``train/`` and ``validation/`` exported once per worker by ``training.examples.digits.dataset``."""
     out = tmp_path_factory.mktemp("digits")
     dataset.export(out)
     return out

@@ -43,6 +43,7 @@ def test_two_hosts_stop_together_then_resume_under_torchrun(base_dir, set_hyperp
              for host in HOSTS]
     rank0, rank1 = _start_hosts(bases, subprocess_env, train_command)
     seen = []
+    assert rank0.stdout is not None
     for line in rank0.stdout:
         seen.append(line)
         if "epoch=1 train_loss=" in line:
@@ -54,8 +55,8 @@ def test_two_hosts_stop_together_then_resume_under_torchrun(base_dir, set_hyperp
     assert all(re.search(rf"rank={rank} world_size=2 epoch=1 steps=\d+ samples={SAMPLES_PER_RANK}\b", log)
                for rank, log in enumerate(stopped)), "both hosts trained"
     stops = [re.search(r"stopped: checkpoint saved at epochs_done=(\d+) step=(\d+)", log) for log in stopped]
-    assert all(stops) and stops[0].groups() == stops[1].groups(), stopped
-    done = int(stops[0][1])
+    assert stops[0] and stops[1] and stops[0].groups() == stops[1].groups(), stopped
+    done, step = map(int, stops[0].groups())
     assert (bases[0] / "checkpoints" / "checkpoint.pt").exists() and not (bases[1] / "checkpoints").exists()
 
     # Resume the job under torchrun: two workers on one host sharing rank 0's base dir. Only rank 0
@@ -68,7 +69,7 @@ def test_two_hosts_stop_together_then_resume_under_torchrun(base_dir, set_hyperp
                             stderr=subprocess.STDOUT, text=True, timeout=120)
     log = result.stdout
     assert result.returncode == 0, log
-    assert "launcher=torchrun" in log and log.count(f"epochs_done={done} step={stops[0][2]}") == 2
+    assert "launcher=torchrun" in log and log.count(f"epochs_done={done} step={step}") == 2
     for rank in (0, 1):
         assert re.search(rf"rank={rank} world_size=2 epoch={epochs} steps=\d+ samples={SAMPLES_PER_RANK}\b", log), log
     epochs_logged = [parse_line(line, METRIC_DEFINITIONS)["epoch"] for line in find_lines(log)]
@@ -78,4 +79,5 @@ def test_two_hosts_stop_together_then_resume_under_torchrun(base_dir, set_hyperp
     card = json.loads((bases[0] / "model" / "model_card.json").read_text())
     assert card["training"]["world_size"] == 2 and card["metrics"]["validation_accuracy"] > 0.85
     state = checkpoint.load(bases[0] / "checkpoints")
-    assert state["epoch"] == epochs and len(state["ranks"]) == 2, "every rank's RNG state is in the checkpoint"
+    assert state is not None and state["epoch"] == epochs
+    assert len(state["ranks"]) == 2, "every rank's RNG state is in the checkpoint"

@@ -20,6 +20,7 @@ ALLOWED_IMPORTS = {"numpy", "torch"} | set(sys.stdlib_module_names)
 def handler(trained_job) -> ModuleType:
     path = trained_job.model_dir / "code" / "inference.py"
     spec = importlib.util.spec_from_file_location("shipped_inference", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

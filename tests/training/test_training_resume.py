@@ -27,6 +27,7 @@ def test_sigterm_then_resume_equals_an_uninterrupted_run(base_dir, set_hyperpara
     base = base_dir({**HYPERPARAMETERS, "epochs": "100000"}, name="interrupted")
     first = _start(train_command, subprocess_env(base))
     seen = []
+    assert first.stdout is not None
     for line in first.stdout:
         seen.append(line)
         if "epoch=2 train_loss=" in line:

@@ -36,6 +36,7 @@ from .network import NetworkConfig, VpcCidr
 from .observability import ObservabilityConfig
 from .platform import PlatformConfig
 from .registries import ContainerRegistryConfig
+from .security import BaselineConfig, PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
@@ -51,11 +52,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BudgetConfig", "CiConfig",
-    "ContainerRegistryConfig", "Email", "Gate", "ModelDeclaration", "ModelRegistryConfig", "ObservabilityConfig",
-    "TrackingConfig",
-    "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
-    "PlatformConfig", "Region",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "BudgetConfig",
+    "CiConfig", "ContainerRegistryConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Gate",
+    "Invalid", "LogsConfig", "Model", "ModelDeclaration", "ModelRegistryConfig", "NetworkConfig",
+    "ObservabilityConfig", "PerimeterConfig", "PlatformConfig", "Region", "TrackingConfig",
     "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

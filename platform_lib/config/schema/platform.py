@@ -10,6 +10,7 @@ from .base import Invalid
 from .ci import CiConfig
 from .network import NetworkConfig
 from .registries import ContainerRegistryConfig
+from .security import BaselineConfig
 from .stack import StackBase
 from .tracking import TrackingConfig
 
@@ -22,6 +23,7 @@ class PlatformConfig(StackBase):
     ci: CiConfig
     container_registry: ContainerRegistryConfig
     tracking: TrackingConfig
+    baseline: BaselineConfig
 
     @model_validator(mode="after")
     def _network_covers_regions(self) -> PlatformConfig:
@@ -37,9 +39,9 @@ class PlatformConfig(StackBase):
             if self.network.az_count < 2:
                 raise Invalid(f"prod requires at least 2 AZs (multi-AZ), not {self.network.az_count}",
                               at=("network", "azCount"))
-            if self.network.nat != "per-az":
-                raise Invalid(f"prod requires per-az (a NAT gateway per AZ), not {self.network.nat}",
-                              at=("network", "nat"))
+            if self.network.nat == "single":
+                raise Invalid("prod requires per-az (a NAT gateway per AZ) or none (no internet egress; the "
+                              "recommendation for regulated teams), not single", at=("network", "nat"))
         return self
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from .budget import BudgetConfig
 from .features import FeaturesConfig
 from .models import ModelRegistryConfig
 from .observability import ObservabilityConfig
+from .security import PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 
@@ -37,6 +38,7 @@ class TeamConfig(StackBase):
         default=None, description="defaults to platform-<environment>"
     )
     storage: StorageConfig
+    perimeter: PerimeterConfig
     features: FeaturesConfig = FeaturesConfig.model_validate({})
     model_registry: ModelRegistryConfig = ModelRegistryConfig.model_validate({})
     observability: ObservabilityConfig

@@ -119,7 +119,8 @@ def _locate_bad_value(path: Path, header: tuple[str, ...], label_at: int, values
 
 
 def _read_channel(channel: Channel, label: str) -> tuple[Table, list[FileDigest]]:
-    tables, digests = [], []
+    tables: list[Table] = []
+    digests: list[FileDigest] = []
     for path in csv_files(channel):
         table = _read_file(path, label)
         if tables and table.columns != tables[0].columns:

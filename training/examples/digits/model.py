@@ -1,6 +1,8 @@
-"""The network: a standardizing MLP classifier, and its TorchScript export for serving."""
+"""The network: a standardizing MLP classifier, and its TorchScript export for serving.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: TorchScript cannot resolve the string annotations it
+makes of the buffers' ``torch.Tensor`` declarations.
+"""
 
 import copy
 import json
@@ -17,6 +19,9 @@ METADATA_FILE = "metadata.json"  # stored inside model.pt (TorchScript extra fil
 
 class Standardize(nn.Module):
     """``(x - mean) / std`` with statistics fitted on the training channel, kept as buffers."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, n_features: int) -> None:
         super().__init__()

@@ -17,9 +17,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DistributedSampler
+from torch.utils.data import DistributedSampler, TensorDataset
 
-from training import checkpoint, distributed, metrics, model_card
+from training import checkpoint, distributed, metrics, model_card, tracking
 from training.contract import TrainingEnv
 from training.distributed import DistributedContext
 from training.errors import CheckpointError, HyperparameterError
@@ -77,8 +77,9 @@ class Trainer:
         self.model.standardize.fit(torch.from_numpy(dataset.train_x))
         self.model.to(device)
         self.optimizer = _optimizer(hp, self.model.parameters())
-        self.sampler = DistributedSampler(range(len(dataset.train_y)), num_replicas=ctx.world_size,
-                                          rank=ctx.rank, shuffle=True, seed=hp.seed)
+        self.sampler: DistributedSampler[int] = DistributedSampler(  # it only needs the row count
+            TensorDataset(torch.from_numpy(dataset.train_y)), num_replicas=ctx.world_size, rank=ctx.rank,
+            shuffle=True, seed=hp.seed)
         torch.manual_seed(hp.seed + ctx.rank)  # different dropout masks per rank
 
     # -- checkpoints -------------------------------------------------------------------------
@@ -187,6 +188,7 @@ class Trainer:
             epoch_metrics = self._epoch_metrics(epoch, progress.running)
             if self.ctx.is_main:
                 log.info(metrics.format_line(epoch, epoch_metrics, NAMES))
+                tracking.log_metrics(epoch_metrics, step=epoch)
             progress = Progress(epoch=epoch, history=[*progress.history, epoch_metrics])
             self._save(progress)
         final = progress.history[-1] if progress.history else {}
@@ -203,7 +205,7 @@ class Trainer:
         handler = model_dir / HANDLER_FILE
         handler.parent.mkdir(parents=True, exist_ok=True)
         handler.write_text(Path(__file__).with_name("inference.py").read_text(encoding="utf-8"), encoding="utf-8")
-        model_card.write(model_dir, model_card.build(
+        card = model_card.build(
             job_name=self.env.job_name,
             model={"task": "multiclass-classification", "architecture": "mlp", "artifact": MODEL_FILE,
                    "framework": "torchscript", "handler": HANDLER_FILE},
@@ -216,7 +218,9 @@ class Trainer:
                     "label": {"name": ds.label_name, "classes": list(ds.classes)},
                     "output": "probabilities over label.classes, in that order"},
             training={"world_size": self.ctx.world_size, "device": str(self.ctx.device)},
-        ))
+        )
+        model_card.write(model_dir, card)
+        tracking.log_model_card(card)
         self.env.output_data_dir.mkdir(parents=True, exist_ok=True)
         (self.env.output_data_dir / HISTORY_FILE).write_text(json.dumps(history, indent=2) + "\n", encoding="utf-8")
         log.info("model written to %s (%s, %s, %s)", model_dir, MODEL_FILE, HANDLER_FILE, model_card.FILE_NAME)
@@ -232,6 +236,7 @@ def run(env: TrainingEnv, hp: Hyperparameters, stop: StopSignal) -> Outcome:
              len(dataset.classes), dataset.sha256)
     if ctx.is_main:
         log.info("hyperparameters %s", json.dumps(hp.model_dump(mode="json"), sort_keys=True))
+        tracking.log_params(hp.model_dump(mode="json"))
     if ctx.device.type == "cuda" and ctx.launcher != "torchrun" and torch.cuda.device_count() > 1:
         log.warning("one process per host uses 1 of %d GPUs; launch with `torchrun --nproc_per_node %d -m training` "
                     "to use them all", torch.cuda.device_count(), torch.cuda.device_count())

@@ -1,0 +1,115 @@
+"""What the CI deploy role may do: the IAM actions that deploying each resource type of the blueprint
+needs (a fact of each type in the registry, `policies/resource_types.py`), scoped to this account and
+environment's resources.
+
+The CI policy is their union over the types the blueprint creates, so adding a type without its
+actions fails `tests/infra/test_ci_permissions.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from fnmatch import fnmatchcase
+
+from infra.documents import Statement, allow, in_account
+from infra.naming import Names
+from policies.resource_types import RESOURCE_TYPES
+
+DEPLOY_ACTIONS: Mapping[str, tuple[str, ...]] = {
+    t.token: t.deploy_actions for t in RESOURCE_TYPES.values() if t.deploy_actions
+}
+"""`{type token: actions}`: the registry's deploy actions of every type that has them."""
+
+
+def blueprint_types() -> list[str]:
+    """The resource types the blueprint's programs create: what CI must be able to deploy."""
+    return sorted(t.token for t in RESOURCE_TYPES.values() if t.in_blueprint)
+
+
+# Actions that AWS authorizes on no resource (the service authorization reference lists none): `*`.
+UNSCOPED = (
+    "ec2:Describe*", "ec2:*EbsEncryptionByDefault", "kms:CreateKey", "kms:ListAliases",
+    "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
+    "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
+    "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+)
+
+
+def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
+    """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
+    account, env = names.account_id, names.environment_glob()
+    service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
+    return [
+        ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
+        ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
+        ("OidcProvider", "iam:*OpenIDConnectProvider*", [names.oidc_provider_arn()]),
+        ("Roles", "iam:*Role*", [names.environment_role_arns(), service_linked]),  # incl. PassRole, inline policies
+        ("Policies", "iam:*", [names.environment_policy_arns()]),
+        ("S3Account", "s3:*AccountPublicAccessBlock", ["*"]),  # the account's own: s3:ResourceAccount holds
+        ("Buckets", "s3:*", [f"arn:aws:s3:::{env}"]),
+        ("KeyAliases", "kms:*Alias", [f"arn:aws:kms:*:{account}:alias/*", f"arn:aws:kms:*:{account}:key/*"]),
+        ("Keys", "kms:*", [f"arn:aws:kms:*:{account}:key/*"]),
+        ("LogGroups", "logs:*", [f"arn:aws:logs:*:{account}:log-group:*"]),
+        ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
+        ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
+        ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
+        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*"]),
+        ("Catalog", "glue:*", [f"arn:aws:glue:*:{account}:*"]),
+        ("Athena", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/*"]),
+    ]
+
+
+def deploy_actions(types: Iterable[str]) -> list[str]:
+    """The union of the deploy actions of `types`, sorted; a type without known actions is an error."""
+    unknown = sorted(t for t in types if t not in DEPLOY_ACTIONS)
+    if unknown:
+        raise KeyError(f"no deploy actions known for resource type(s) {unknown}: add them to "
+                       f"policies/resource_types.py")
+    return sorted({action for t in types for action in DEPLOY_ACTIONS[t]})
+
+
+def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
+    """Allow statements granting exactly the deploy actions of `types`, each on its narrowest scope."""
+    grouped: dict[str, tuple[list[str], list[str]]] = {}
+    scopes = _scopes(names)
+    for action in deploy_actions(types):
+        if any(fnmatchcase(action, pattern) for pattern in UNSCOPED):
+            sid, resources = "Unscoped", ["*"]
+        else:
+            scope = next((s for s in scopes[1:] if fnmatchcase(action, s[1])), None)
+            if scope is None:
+                raise KeyError(f"no scope for deploy action {action!r} in infra/deploy_permissions.py: "
+                               f"add one for its service")
+            sid, _, resources = scope
+        grouped.setdefault(sid, ([], resources))[0].append(action)
+    order = [s[0] for s in scopes]
+    perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
+    return [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
+                  **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
+            for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+
+
+def verb_patterns(actions: Iterable[str]) -> list[str]:
+    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*`: a ceiling that new types of a known verb
+    and scope fit under, so adding one rarely needs a boundary change (the admin path)."""
+    return sorted({f"{service}:{_verb(name)}*" for service, name in (a.split(":", 1) for a in actions)})
+
+
+def _verb(name: str) -> str:
+    match = re.match(r"[A-Z][a-z]+", name)
+    return match.group(0) if match else name
+
+
+# Never widened: on `*` a verb would reach every bucket's objects (s3:Get*), and kms:Create* would
+# include kms:CreateGrant, a way to decrypt.
+# IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names every object: s3 verbs stay exact too.
+EXACT_IN_CEILING = ("Unscoped", "KeyAliases", "Keys", "S3Account", "Buckets")
+
+
+def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
+    """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
+    network ... ARNs of this account and environment), except where a verb would reach data."""
+    return [statement if statement["Sid"] in EXACT_IN_CEILING
+            else {**statement, "Action": verb_patterns(statement["Action"])}
+            for statement in deploy_statements(names, types)]

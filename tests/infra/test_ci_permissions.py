@@ -1,0 +1,124 @@
+"""Issue 7 item 3: the CI role can deploy what the plan contains. For every resource of every planned
+stack, each action its type needs is allowed by the CI policy, allowed by the CI boundary and not
+denied by it; the list cannot drift, since a planned type without deploy actions fails here."""
+
+from fnmatch import fnmatchcase
+
+import pytest
+
+from infra.deploy_permissions import DEPLOY_ACTIONS, UNSCOPED, blueprint_types
+from tests.infra.iam_eval import allowed, denied
+
+ACCOUNTS = {"dev": "111111111111", "prod": "222222222222"}
+
+
+def target_arn(view, resource, account: str, action: str) -> str:
+    """The ARN an action on this resource is authorized against (as AWS builds it)."""
+    inputs, kind = resource.inputs, resource.type.split(":")[1]
+    if action == "iam:PassRole":
+        return inputs.get("role") or inputs.get("iamRoleArn") or inputs["roleArn"]
+    if action == "iam:CreateServiceLinkedRole" and resource.type.startswith("aws:guardduty"):
+        return f"arn:aws:iam::{account}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
+    region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
+    service, name = kind.split("/")
+    if service == "s3":
+        return f"arn:aws:s3:::{inputs.get('bucket', '*')}"
+    if resource.type == "aws:iam/role:Role":
+        return f"arn:aws:iam::{account}:role/{inputs['name']}"
+    if resource.type == "aws:iam/rolePolicy:RolePolicy":
+        return f"arn:aws:iam::{account}:role/{inputs['role']}"
+    if resource.type == "aws:iam/policy:Policy":
+        return f"arn:aws:iam::{account}:policy/{inputs['name']}"
+    if resource.type == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        return f"arn:aws:iam::{account}:oidc-provider/{inputs['url'].removeprefix('https://')}"
+    if resource.type == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+        return f"arn:aws:iam::{account}:role/aws-service-role/{inputs['awsServiceName']}/AWSServiceRoleForConfig"
+    if service == "kms":
+        return f"arn:aws:kms:{region}:{account}:" + (f"key/{resource.id}" if name == "key" else inputs["name"])
+    if service == "cloudwatch":
+        return f"arn:aws:logs:{region}:{account}:log-group:{inputs['name']}"
+    if service == "ec2":
+        return f"arn:aws:ec2:{region}:{account}:{name.lower()}/{resource.id}"
+    if service == "cloudtrail":
+        return f"arn:aws:cloudtrail:{region}:{account}:trail/{inputs['name']}"
+    if service == "guardduty":
+        return f"arn:aws:guardduty:{region}:{account}:detector/{resource.id}"
+    return "*"
+
+
+def ci_documents(plans, env: str):
+    view = plans[f"platform-{env}"]
+    policy = view.document(view.named(f"platform-{env}-ci-deploy-policy"))["Statement"]
+    boundary = view.document(view.named(f"platform-{env}-ci-boundary", "aws:iam/policy:Policy"))["Statement"]
+    return policy, boundary
+
+
+def planned_types(plans) -> set[str]:
+    return {r.type for view in plans.values() for r in view.resources
+            if r.custom and not r.read and not r.type.startswith("pulumi:")}
+
+
+def test_every_planned_type_is_a_blueprint_type_with_deploy_actions(plans):
+    assert sorted(planned_types(plans) - set(blueprint_types())) == []
+    assert sorted(set(blueprint_types()) - set(DEPLOY_ACTIONS)) == []
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_ci_can_deploy_every_resource_of_its_environment(plans, env):
+    account = ACCOUNTS[env]
+    policy, boundary = ci_documents(plans, env)
+    workload_boundary = f"arn:aws:iam::{account}:policy/platform-{env}-workload-boundary"
+    context = {"iam:PermissionsBoundary": workload_boundary, "s3:ResourceAccount": account}
+    missing = []
+    for stack, view in plans.items():
+        if not stack.endswith(f"-{env}"):
+            continue
+        for resource in view.resources:
+            if resource.type not in DEPLOY_ACTIONS or resource.name == f"platform-{env}-ci-deploy":
+                continue  # the CI role itself: its boundary is the CI boundary (admin path)
+            for action in DEPLOY_ACTIONS[resource.type]:
+                unscoped = any(fnmatchcase(action, p) for p in UNSCOPED)
+                target = "*" if unscoped else target_arn(view, resource, account, action)
+                if not (allowed(policy, action, target, context) and allowed(boundary, action, target, context)):
+                    missing.append(f"{resource.name}: {action}")
+    # The admin path (docs/security.md): CI may not rewrite the boundaries that bound it and its workloads.
+    boundaries = [f"platform-{env}-{b}: iam:{a}" for b in ("ci-boundary", "workload-boundary")
+                  for a in ("CreatePolicyVersion", "DeletePolicyVersion", "DeletePolicy")]
+    assert sorted(missing) == sorted(boundaries)
+
+
+def test_ci_can_associate_private_dns_and_manage_the_oidc_provider(plans):
+    policy, boundary = ci_documents(plans, "prod")
+    oidc = "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"
+    for action, target in [("route53:AssociateVPCWithHostedZone", "*"), ("iam:CreateOpenIDConnectProvider", oidc),
+                           ("iam:UpdateOpenIDConnectProviderThumbprint", oidc), ("iam:TagOpenIDConnectProvider", oidc)]:
+        assert allowed(policy, action, target) and allowed(boundary, action, target), action
+
+
+def test_ci_may_update_its_own_inline_policy_but_not_its_trust_or_boundaries(plans):
+    policy, boundary = ci_documents(plans, "prod")
+    me = "arn:aws:iam::222222222222:role/platform-prod-ci-deploy"
+    assert allowed(policy, "iam:PutRolePolicy", me) and allowed(boundary, "iam:PutRolePolicy", me)
+    for action in ("iam:UpdateAssumeRolePolicy", "iam:PutRolePermissionsBoundary", "iam:DeleteRole",
+                   "iam:AttachRolePolicy"):
+        assert denied(boundary, action, me), action
+    for purpose in ("workload-boundary", "ci-boundary"):
+        arn = f"arn:aws:iam::222222222222:policy/platform-prod-{purpose}"
+        assert denied(boundary, "iam:CreatePolicyVersion", arn)
+
+
+def test_ci_cannot_create_an_unbounded_role_or_a_user(plans):
+    _, boundary = ci_documents(plans, "prod")
+    role = "arn:aws:iam::222222222222:role/platform-prod-anything"
+    assert denied(boundary, "iam:CreateRole", role, {"iam:PermissionsBoundary": "arn:aws:iam::aws:policy/Admin"})
+    assert denied(boundary, "iam:CreateRole", role, {})
+    assert denied(boundary, "iam:CreateUser", "arn:aws:iam::222222222222:user/x")
+
+
+def test_ci_ceiling_widens_verbs_but_never_onto_data(plans):
+    _, boundary = ci_documents(plans, "prod")
+    for action, target in [("s3:GetObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
+                           ("s3:GetObject", "*"),
+                           ("kms:CreateGrant", "arn:aws:kms:eu-west-1:222222222222:key/x"),
+                           ("kms:Decrypt", "arn:aws:kms:eu-west-1:222222222222:key/x")]:
+        assert not allowed(boundary, action, target), (action, target)
