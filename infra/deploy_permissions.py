@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from infra.documents import Statement, allow, in_account
+from infra.documents import Statement, allow, grants_for_aws_resources, in_account
 from infra.naming import Names
 from policies.resource_types import RESOURCE_TYPES
 
@@ -33,6 +33,7 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+    "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "cloudwatch:DescribeAlarms",
 )
 
 
@@ -40,6 +41,9 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
+    alerting = [f"arn:aws:sns:*:{account}:{env}", f"arn:aws:cloudwatch:*:{account}:alarm:{env}",
+                f"arn:aws:cloudwatch::{account}:dashboard/{env}", f"arn:aws:events:*:{account}:rule/{env}",
+                f"arn:aws:budgets::{account}:budget/{env}"]
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
@@ -57,6 +61,8 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*"]),
         ("Catalog", "glue:*", [f"arn:aws:glue:*:{account}:*"]),
         ("Athena", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/*"]),
+        ("Images", "ecr:*", [f"arn:aws:ecr:*:{account}:repository/*"]),
+        *(("Alerting", pattern, alerting) for pattern in ("sns:*", "cloudwatch:*", "events:*", "budgets:*")),
     ]
 
 
@@ -71,6 +77,7 @@ def deploy_actions(types: Iterable[str]) -> list[str]:
 
 def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """Allow statements granting exactly the deploy actions of `types`, each on its narrowest scope."""
+    types = list(types)
     grouped: dict[str, tuple[list[str], list[str]]] = {}
     scopes = _scopes(names)
     for action in deploy_actions(types):
@@ -85,9 +92,12 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
-    return [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
-                  **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
-            for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+    statements = [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
+                        **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
+                  for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+    if "aws:ecr/repository:Repository" in types:   # ECR makes a grant on the repository's key for itself
+        statements.append(grants_for_aws_resources(f"arn:aws:kms:*:{names.account_id}:key/*", sid="KeyGrants"))
+    return statements
 
 
 def verb_patterns(actions: Iterable[str]) -> list[str]:
@@ -104,7 +114,7 @@ def _verb(name: str) -> str:
 # Never widened: on `*` a verb would reach every bucket's objects (s3:Get*), and kms:Create* would
 # include kms:CreateGrant, a way to decrypt.
 # IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names every object: s3 verbs stay exact too.
-EXACT_IN_CEILING = ("Unscoped", "KeyAliases", "Keys", "S3Account", "Buckets")
+EXACT_IN_CEILING = ("Unscoped", "KeyAliases", "Keys", "S3Account", "Buckets", "KeyGrants")
 
 
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:

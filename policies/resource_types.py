@@ -234,8 +234,9 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                outputs={"repositoryUrl": "{account}.dkr.ecr.{region}.amazonaws.com/{name}", "registryId": "{account}"},
                deploy_actions=("ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:DeleteRepository",
                                "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability", "ecr:TagResource",
-                               "ecr:UntagResource", "ecr:ListTagsForResource", "kms:CreateGrant", "kms:DescribeKey",
-                               "kms:RetireGrant")),
+                               "ecr:UntagResource", "ecr:ListTagsForResource", "kms:DescribeKey", "kms:RetireGrant")),
+    # ECR also needs kms:CreateGrant on the repository's key: infra/deploy_permissions.py grants it only for
+    # grants AWS services create (kms:GrantIsForAWSResource), never for the caller's own use
     _blueprint("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", id="{name}",
                arn="arn:aws:sagemaker:{region}:{account}:mlflow-tracking-server/{name}",
                physical_name="trackingServerName", name_scope="region",

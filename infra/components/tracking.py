@@ -11,10 +11,11 @@ import pulumi_aws as aws
 
 from infra import documents
 from infra.components.bucket import BucketSpec, SecureBucket
-from infra.documents import KEY_USE_ACTIONS, allow
+from infra.documents import KEY_USE_ACTIONS, allow, in_account
 from infra.naming import Names
 
 ARTIFACT_PREFIX = "artifacts"
+TRACKING_ROLE = "mlflow"          # the server's role and name: `<platform>-<env>-mlflow`
 # What a team's roles do with the server: track experiments and runs (models are registered in the
 # SageMaker model registry, not in MLflow's).
 TRACKING_ACTIONS = [f"sagemaker-mlflow:{action}" for action in (
@@ -59,10 +60,11 @@ def artifact_rules(noncurrent_days: int) -> list[dict[str, Any]]:
              "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
 
 
-def artifact_statements(bucket_arn: str, key_arn: str) -> list[documents.Statement]:
-    """Read and write the artifact store: its objects, the bucket's listing, its key."""
-    return [allow(ARTIFACT_BUCKET_ACTIONS, bucket_arn, sid="ArtifactBucket"),
-            allow(ARTIFACT_OBJECT_ACTIONS, f"{bucket_arn}/*", sid="Artifacts"),
+def artifact_statements(bucket_arn: str, key_arn: str, account_id: str) -> list[documents.Statement]:
+    """Read and write the artifact store: its objects, the bucket's listing, its key (S3 grants are tied
+    to the account, as every S3 grant of the blueprint)."""
+    return [allow(ARTIFACT_BUCKET_ACTIONS, bucket_arn, sid="ArtifactBucket", **in_account(account_id)),
+            allow(ARTIFACT_OBJECT_ACTIONS, f"{bucket_arn}/*", sid="Artifacts", **in_account(account_id)),
             allow(KEY_USE_ACTIONS, key_arn, sid="ArtifactKey")]
 
 
@@ -74,7 +76,7 @@ class ExperimentTracking(pulumi.ComponentResource):
         super().__init__("ml-platform:tracking:ExperimentTracking", name, None, opts)
         names = args.names
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        server_name = names.resource("mlflow")
+        server_name = names.resource(TRACKING_ROLE)
         self.bucket = SecureBucket(
             names.resource("mlflow-artifacts"),
             BucketSpec(purpose="mlflow-artifacts", bucket_name=names.bucket("mlflow", args.region),
@@ -91,7 +93,7 @@ class ExperimentTracking(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(
             f"{server_name}-policy", role=self.role.id,
             policy=pulumi.Output.json_dumps(pulumi.Output.all(self.bucket.arn, args.key_arn).apply(
-                lambda v: documents.document(*artifact_statements(v[0], v[1])))),
+                lambda v: documents.document(*artifact_statements(v[0], v[1], names.account_id)))),
             opts=child,
         )
         self.server = aws.sagemaker.MlflowTrackingServer(
@@ -119,7 +121,7 @@ class TrackingAccess(pulumi.ComponentResource):
             lambda v: documents.document(
                 allow(TRACKING_ACTIONS, v[0], sid="TrackExperiments"),
                 allow(SERVER_ACTIONS, v[0], sid="OpenTrackingServer"),
-                *artifact_statements(f"arn:aws:s3:::{v[1]}", v[2]),
+                *artifact_statements(f"arn:aws:s3:::{v[1]}", v[2], args.names.account_id),
             ))
         aws.iam.RolePolicy(name, role=args.role, policy=pulumi.Output.json_dumps(document),
                            opts=pulumi.ResourceOptions(parent=self, provider=provider))

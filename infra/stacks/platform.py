@@ -9,7 +9,7 @@ from infra.components.baseline import AccountBaseline, BaselineArgs, audit_key_s
 from infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
-from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
+from infra.components.identity import CI_ROLE, EXECUTION_ROLE, PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.observability import (
     AlertsArgs,
@@ -18,8 +18,9 @@ from infra.components.observability import (
     alerts_key_statement,
 )
 from infra.components.sagemaker_logs import SageMakerLogs, SageMakerLogsArgs
-from infra.components.tracking import ExperimentTracking, TrackingArgs
+from infra.components.tracking import TRACKING_ROLE, ExperimentTracking, TrackingArgs
 from infra.deploy_permissions import blueprint_types
+from infra.naming import Names
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import PlatformConfig
@@ -35,10 +36,15 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         "CloudWatch Logs of the platform", config.regions,
         extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
         "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"]),
-        "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"]),
+        # CI creates the repositories and pushes images (ECR then holds its own grants to pull for others)
+        "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"],
+                            users=[names.role_arn(CI_ROLE)]),
         "alerts": KeyDomain("Alert topics of the platform", config.regions, via_services=["sns"],
                             extra_statements=lambda account, region: [alerts_key_statement(account)]),
-        "tracking": KeyDomain("MLflow artifacts of the platform", [primary], via_services=["s3", "sagemaker"]),
+        # the server's role and every team's execution role read and write MLflow artifacts
+        "tracking": KeyDomain("MLflow artifacts of the platform", [primary], via_services=["s3", "sagemaker"],
+                              users=[names.role_arn(TRACKING_ROLE), Names("*", names.environment, names.account_id)
+                                     .role_arn(EXECUTION_ROLE)]),
     }
     if baseline.cloud_trail or baseline.config_recorder:
         domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],

@@ -89,5 +89,5 @@ def test_every_action_granted_exists_in_the_iam_reference():
 def test_the_workload_boundary_admits_the_tracking_actions(plans):
     boundary = plans["platform-dev"].named("platform-dev-workload-boundary", "aws:iam/policy:Policy")
     statements = {s["Sid"]: s for s in plans["platform-dev"].document(boundary)["Statement"]}
-    assert statements["Mlflow"] == {"Effect": "Allow", "Action": ["sagemaker-mlflow:*"], "Sid": "Mlflow",
+    assert statements["Mlflow"] == {"Effect": "Allow", "Action": TRACKING_ACTIONS, "Sid": "Mlflow",
                                     "Resource": "arn:aws:sagemaker:*:111111111111:mlflow-tracking-server/*"}
