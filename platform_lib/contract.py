@@ -66,10 +66,10 @@ class TeamOutputs(Contract):
     key_arns: dict[str, dict[str, str]]     # domain -> region -> KMS key ARN
     execution_role_arn: str
     log_buckets: dict[str, str]
+    break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
     feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup
-    break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
     model_package_groups: dict[str, str] | None = None   # model -> package group (None: older stack)
     alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # serving region -> alerts topic
     dashboard: str | None = None                          # CloudWatch dashboard (primary region)

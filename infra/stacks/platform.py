@@ -17,7 +17,7 @@ from infra.components.observability import (
     PlatformObservabilityArgs,
     alerts_key_statement,
 )
-from infra.components.sagemaker_logs import SageMakerLogs, SageMakerLogsArgs
+from infra.components.service_logs import ServiceLogs, ServiceLogsArgs
 from infra.components.tracking import TRACKING_ROLE, ExperimentTracking, TrackingArgs
 from infra.deploy_permissions import blueprint_types
 from infra.naming import Names
@@ -32,10 +32,12 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     providers = regional_providers(config)
     primary = config.primary_region
     baseline = config.baseline
-    domains = {"logs": KeyDomain(
-        "CloudWatch Logs of the platform", config.regions,
-        extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
-        "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"]),
+    domains = {
+        "logs": KeyDomain("CloudWatch Logs of the platform", config.regions,
+                          extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
+        # One catalog per account and region, shared by the teams: any principal of the account, through Glue.
+        "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"],
+                             users=[names.account_principals()]),
         # CI creates the repositories and pushes images (ECR then holds its own grants to pull for others)
         "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"],
                             users=[names.role_arn(CI_ROLE)]),
@@ -43,15 +45,15 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                             extra_statements=lambda account, region: [alerts_key_statement(account)]),
         # the server's role and every team's execution role read and write MLflow artifacts
         "tracking": KeyDomain("MLflow artifacts of the platform", [primary], via_services=["s3", "sagemaker"],
-                              users=[names.role_arn(TRACKING_ROLE), Names("*", names.environment, names.account_id)
-                                     .role_arn(EXECUTION_ROLE)]),
+                              users=[names.role_arn(TRACKING_ROLE),
+                                     Names("*", names.environment, names.account_id).role_arn(EXECUTION_ROLE)]),
     }
     if baseline.cloud_trail or baseline.config_recorder:
         domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
                                      extra_statements=lambda account, region: audit_key_statements(names, region))
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
-    for region in config.regions:   # one catalog per account and region, shared by the teams
+    for region in config.regions:
         CatalogEncryption(names.resource("catalog-encryption", region),
                           CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
     net, retention = config.network, config.logs.retention_days
@@ -80,8 +82,8 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     )
     for region, network in networks.items():
         network.send_flow_logs(identity.flow_logs_role.arn)
-        SageMakerLogs(names.resource("sagemaker-logs", region),
-                      SageMakerLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
+        ServiceLogs(names.resource("service-logs", region),
+                    ServiceLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
     AccountBaseline(
         names.resource("baseline"),
         BaselineArgs(

@@ -17,9 +17,20 @@ def target_arn(view, resource, account: str, action: str) -> str:
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
         return inputs.get("role") or inputs.get("iamRoleArn") or inputs["roleArn"]
+    region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
+    by_type = {
+        "aws:sagemaker/featureGroup:FeatureGroup": "arn:aws:sagemaker:{region}:{account}:feature-group/{name}",
+        "aws:glue/catalogDatabase:CatalogDatabase": "arn:aws:glue:{region}:{account}:database/{name}",
+        "aws:glue/crawler:Crawler": "arn:aws:glue:{region}:{account}:crawler/{name}",
+        "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings":
+            "arn:aws:glue:{region}:{account}:catalog",
+        "aws:athena/workgroup:Workgroup": "arn:aws:athena:{region}:{account}:workgroup/{name}",
+    }
+    if resource.type in by_type:
+        name = inputs.get("featureGroupName") or inputs.get("name", "")
+        return by_type[resource.type].format(region=region, account=account, name=name)
     if action == "iam:CreateServiceLinkedRole" and resource.type.startswith("aws:guardduty"):
         return f"arn:aws:iam::{account}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
-    region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     service, name = kind.split("/")
     if service == "s3":
         return f"arn:aws:s3:::{inputs.get('bucket', '*')}"
