@@ -41,12 +41,9 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
-    sagemaker = f"arn:aws:sagemaker:*:{account}"
-    registry = [f"{sagemaker}:model-package-group/{env}", f"{sagemaker}:model-card/{env}",
-                f"{sagemaker}:mlflow-tracking-server/{env}"]
-    alerting = [f"arn:aws:sns:*:{account}:{env}", f"arn:aws:cloudwatch:*:{account}:alarm:{env}",
-                f"arn:aws:cloudwatch::{account}:dashboard/{env}", f"arn:aws:events:*:{account}:rule/{env}",
-                f"arn:aws:budgets::{account}:budget/{env}"]
+    # Registries, tracking, alerting and budgets: one statement, each service's names of this environment.
+    # (the actions name the service; every other name of theirs carries the environment)
+    operations = [f"arn:aws:ecr:*:{account}:repository/*", f"arn:aws:*:*:{account}:{env}"]
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
@@ -61,14 +58,11 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        ("SageMakerTags", "sagemaker:*Tags", [f"{sagemaker}:feature-group/{env}", *registry]),
-        *(("Registry", pattern, registry) for pattern in (
-            "sagemaker:*ModelPackageGroup*", "sagemaker:*ModelCard*", "sagemaker:*MlflowTrackingServer*")),
-        ("FeatureGroups", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:feature-group/{env}"]),
+        # feature groups, model package groups, model cards, tracking servers ... named `<scope>-<env>-*`
+        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
-        ("Images", "ecr:*", [f"arn:aws:ecr:*:{account}:repository/*"]),
-        *(("Alerting", pattern, alerting) for pattern in ("sns:*", "cloudwatch:*", "events:*", "budgets:*")),
+        *(("Operations", f"{service}:*", operations) for service in ("ecr", "sns", "cloudwatch", "events", "budgets")),
     ]
 
 

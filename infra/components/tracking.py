@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.components.bucket import BucketSpec, SecureBucket
+from infra.components.bucket import ACCESS_LOGS, BucketSpec, SecureBucket
 from infra.documents import KEY_USE_ACTIONS, allow, in_account
 from infra.naming import Names
 
@@ -60,6 +60,20 @@ def artifact_rules(noncurrent_days: int) -> list[dict[str, Any]]:
              "abort_incomplete_multipart_upload": {"days_after_initiation": 7}}]
 
 
+def log_rules(days: int) -> list[dict[str, Any]]:
+    return [{"id": "expire-access-logs", "status": "Enabled", "filter": {}, "expiration": {"days": days},
+             "noncurrent_version_expiration": {"noncurrent_days": 7},
+             "abort_incomplete_multipart_upload": {"days_after_initiation": 1}}]
+
+
+def log_delivery(log_bucket: str, account_id: str) -> documents.Statement:
+    """S3's logging service writes the artifact bucket's access logs, for this account's buckets only."""
+    return {"Sid": "S3ServerAccessLogsDelivery", "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{log_bucket}/*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}}
+
+
 def artifact_statements(bucket_arn: str, key_arn: str, account_id: str) -> list[documents.Statement]:
     """Read and write the artifact store: its objects, the bucket's listing, its key (S3 grants are tied
     to the account, as every S3 grant of the blueprint)."""
@@ -77,10 +91,18 @@ class ExperimentTracking(pulumi.ComponentResource):
         names = args.names
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         server_name = names.resource(TRACKING_ROLE)
+        log_bucket = names.bucket("mlflow-logs", args.region)
+        self.log_bucket = SecureBucket(   # SSE-S3, as S3 server access logging requires (tagged purpose=logs)
+            names.resource("mlflow-logs"),
+            BucketSpec(purpose=ACCESS_LOGS, bucket_name=log_bucket, kms_key_arn=None, log_bucket=None,
+                       lifecycle_rules=log_rules(args.noncurrent_version_expiry_days), protect=args.protect,
+                       extra_policy_statements=[log_delivery(log_bucket, names.account_id)]),
+            opts=child,
+        )
         self.bucket = SecureBucket(
             names.resource("mlflow-artifacts"),
             BucketSpec(purpose="mlflow-artifacts", bucket_name=names.bucket("mlflow", args.region),
-                       kms_key_arn=args.key_arn, log_bucket=None,
+                       kms_key_arn=args.key_arn, log_bucket=self.log_bucket.name,
                        lifecycle_rules=artifact_rules(args.noncurrent_version_expiry_days), protect=args.protect),
             opts=child,
         )

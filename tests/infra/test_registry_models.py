@@ -10,7 +10,7 @@ from platform_lib.config.loader import ConfigError, load_stack_file
 
 GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
 GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
-OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+CARD = "aws:sagemaker/modelCard:ModelCard"
 
 
 def test_each_declared_model_gets_a_group_named_after_the_team(plans):
@@ -40,19 +40,21 @@ def test_the_group_policy_lets_only_the_reader_accounts_read(plans):
     assert plans["fraud-prod"].of_type(GROUP_POLICY) == []
 
 
-def test_the_model_card_template_carries_the_gates_and_lives_in_the_models_bucket(plans):
+def test_each_model_has_a_draft_model_card_carrying_its_gates(plans):
     view = plans["vision-dev"]
-    (card,) = view.of_type(OBJECT)
-    assert card.inputs["bucket"] == "vision-dev-models-111111111111-euw1"
-    assert card.inputs["key"] == "model-cards/defects/template.json"
-    assert card.inputs["serverSideEncryption"] == "aws:kms"
-    assert card.inputs["kmsKeyId"].startswith("arn:aws:kms:eu-west-1:111111111111:key/")
-    template = json.loads(card.inputs["content"])
-    assert template["model_overview"]["model_name"] == "defects"
-    metrics = template["evaluation_details"][0]["metric_groups"][0]["metric_data"]
-    assert [(m["name"], m["notes"]) for m in metrics] == [
-        ("validation_accuracy", "approval requires validation_accuracy >= 0.9"),
-        ("validation_loss", "approval requires validation_loss < 0.3")]
+    (card,) = view.of_type(CARD)
+    assert card.inputs["modelCardName"] == "vision-dev-defects-card-template"
+    assert card.inputs["modelCardStatus"] == "Draft"
+    content = json.loads(card.inputs["content"])
+    assert content["model_overview"] == {"model_name": "vision-dev-defects", "model_owner": "vision",
+                                         "model_description": "Flags surface defects in product photos"}
+    metrics = content["evaluation_details"][0]["metric_groups"][0]["metric_data"]
+    assert [(m["name"], m["value"], m["notes"]) for m in metrics] == [
+        ("validation_accuracy", 0.9, "threshold: approval requires validation_accuracy >= 0.9"),
+        ("validation_loss", 0.3, "threshold: approval requires validation_loss < 0.3")]
+    assert content["additional_information"]["custom_details"] == {
+        "package_group": "vision-dev-defects",
+        "promotion_gates": "validation_accuracy >= 0.9; validation_loss < 0.3"}
 
 
 def team_file(tmp_path: Path, registry: str) -> Path:
