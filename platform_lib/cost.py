@@ -208,7 +208,8 @@ def _usage(*keys: str) -> Model:
 NO_CHARGE: dict[str, tuple[str, ...]] = {
     "vpc": ("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/internetGateway:InternetGateway",
             "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation",
-            "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"),
+            "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+            "aws:ec2/networkAcl:NetworkAcl", "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"),
     "iam": ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy",
             "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
             "aws:iam/openIdConnectProvider:OpenIdConnectProvider"),
