@@ -22,11 +22,12 @@ class BudgetArgs:
     emails: Sequence[str]
 
 
-def notifications(emails: Sequence[str]) -> list[dict]:
+def notifications(emails: Sequence[str]) -> list[aws.budgets.BudgetNotificationArgs]:
     """Actual and forecast spend at each alert percentage, to every email."""
-    return [{"comparison_operator": "GREATER_THAN", "threshold": percent, "threshold_type": "PERCENTAGE",
-             "notification_type": kind, "subscriber_email_addresses": list(emails)}
-            for kind in ("ACTUAL", "FORECASTED") for percent in ALERT_PERCENTS]
+    return [aws.budgets.BudgetNotificationArgs(
+        comparison_operator="GREATER_THAN", threshold=percent, threshold_type="PERCENTAGE",
+        notification_type=kind, subscriber_email_addresses=list(emails))
+        for kind in ("ACTUAL", "FORECASTED") for percent in ALERT_PERCENTS]
 
 
 class TeamBudget(pulumi.ComponentResource):

@@ -4,6 +4,7 @@ template of its versions' cards."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ def group_policy(group_arn: str, readers: Sequence[str]) -> dict[str, Any]:
         "Action": READ_ACTIONS,
         "Resource": [group_arn, package_arn],
     })
+
+
+def _policy_json(group_arn: str, readers: Sequence[str]) -> str:
+    return json.dumps(group_policy(group_arn, readers))
 
 
 def card_template(names: Names, model: ModelDeclaration) -> dict[str, Any]:
@@ -84,8 +89,7 @@ class ModelRegistry(pulumi.ComponentResource):
                 readers = list(args.reader_accounts)
                 aws.sagemaker.ModelPackageGroupPolicy(
                     f"{group_name}-policy", model_package_group_name=group.model_package_group_name,
-                    resource_policy=group.arn.apply(
-                        lambda arn, readers=readers: json.dumps(group_policy(arn, readers))),
+                    resource_policy=group.arn.apply(functools.partial(_policy_json, readers=readers)),
                     opts=child,
                 )
             aws.sagemaker.ModelCard(

@@ -17,7 +17,7 @@ from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, parse
+from platform_lib.contract import ContractError, PlatformOutputs, TrackingOutputs, parse
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -109,7 +109,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
         permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
         crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
-    tracking = platform.apply(lambda p: p.tracking)
+    tracking = platform.apply(lambda p: cast(TrackingOutputs, p.tracking))   # _check: never None
     TrackingAccess(
         names.resource("tracking-access"),
         TrackingAccessArgs(names, identity.execution_role.name, tracking.apply(lambda t: t.arn),

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from platform_lib.config.loader import ConfigError, load_stack_file
+from platform_lib.config.schema import TeamConfig
 
 GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
 GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
@@ -76,6 +77,7 @@ def test_gates_are_parsed(tmp_path):
     config = load_stack_file(team_file(tmp_path, """    models:
       - {name: scorer, description: d, gates: ["validation_accuracy >= 0.95", "p99_latency_ms<50", "auc > 9e-1"]}
 """)).config
+    assert isinstance(config, TeamConfig)
     gates = config.model_registry.model("scorer").gates
     assert [(g.metric, g.comparison, g.threshold) for g in gates] == [
         ("validation_accuracy", ">=", 0.95), ("p99_latency_ms", "<", 50.0), ("auc", ">", 0.9)]

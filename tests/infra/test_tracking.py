@@ -12,7 +12,8 @@ from infra.components.tracking import SERVER_ACTIONS, TRACKING_ACTIONS
 SERVER = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 # parliament's copy of the AWS service authorization reference (read as data: its package needs pkg_resources)
-IAM_DEFINITION = Path(str(importlib.util.find_spec("parliament").origin)).parent / "iam_definition.json"
+IAM_DEFINITION = Path(str(getattr(importlib.util.find_spec("parliament"), "origin", ""))).parent / \
+    "iam_definition.json"
 
 
 @pytest.mark.parametrize("stack, account, size", [("platform-dev", "111111111111", "Small"),
