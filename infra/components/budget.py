@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.naming import Names
-from platform_lib.config.schema.budget import ALERT_PERCENTS
 
+ALERT_PERCENTS = (80, 100)        # of the budget, for actual and for forecast spend
 COST_CENTER_TAG = "cost-center"   # a cost allocation tag: activate it once in the billing console
 
 

@@ -15,7 +15,6 @@ import pulumi_aws as aws
 
 from infra import documents
 from infra.naming import Names
-from platform_lib.config.schema import ModelDeclaration
 
 # What another account may do with a group: see it and its versions, and pull an approved version
 # (the artifact itself is shared through the models bucket and key, not through the group).
@@ -25,10 +24,23 @@ CARD_SUFFIX = "card-template"   # `<team>-<env>-<model>-card-template`: a Draft 
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """A declared model: its name, what it does, and the gates (metric, comparison, threshold) that
+    approving a version requires."""
+
+    name: str
+    description: str
+    gates: tuple[tuple[str, str, float], ...] = ()
+
+    def gate_texts(self) -> list[str]:
+        return [f"{metric} {comparison} {threshold:g}" for metric, comparison, threshold in self.gates]
+
+
+@dataclass(frozen=True)
 class ModelRegistryArgs:
     names: Names
     region: str                              # the primary region: models are trained and registered there
-    models: Sequence[ModelDeclaration]
+    models: Sequence[ModelSpec]
     reader_accounts: Sequence[str]           # the organisation's other environment accounts
     protect: bool
 
@@ -49,7 +61,7 @@ def _policy_json(group_arn: str, readers: Sequence[str]) -> str:
     return json.dumps(group_policy(group_arn, readers))
 
 
-def card_template(names: Names, model: ModelDeclaration) -> dict[str, Any]:
+def card_template(names: Names, model: ModelSpec) -> dict[str, Any]:
     """A SageMaker model card (its JSON schema) that a registered version copies and fills: what the
     model is for, who owns it, and the gates its evaluation must pass (thresholds as the values)."""
     card: dict[str, Any] = {
@@ -58,13 +70,13 @@ def card_template(names: Names, model: ModelDeclaration) -> dict[str, Any]:
         "intended_uses": {"purpose_of_model": model.description, "risk_rating": "Unknown"},
         "additional_information": {"custom_details": {
             "package_group": names.resource(model.name),
-            "promotion_gates": "; ".join(str(gate) for gate in model.gates) or "none"}},
+            "promotion_gates": "; ".join(model.gate_texts()) or "none"}},
     }
     if model.gates:
         card["evaluation_details"] = [{"name": "promotion gates", "metric_groups": [{
             "name": "gates", "metric_data": [
-                {"name": gate.metric, "type": "number", "value": gate.threshold,
-                 "notes": f"threshold: approval requires {gate}"} for gate in model.gates]}]}]
+                {"name": metric, "type": "number", "value": threshold, "notes": f"threshold: approval requires {text}"}
+                for (metric, _, threshold), text in zip(model.gates, model.gate_texts(), strict=True)]}]}]
     return card
 
 

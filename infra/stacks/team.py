@@ -10,7 +10,7 @@ from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
-from infra.components.model_registry import ModelRegistry, ModelRegistryArgs
+from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
@@ -118,8 +118,10 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     )
     registry = ModelRegistry(
         names.resource("model-registry"),
-        ModelRegistryArgs(names, primary, config.model_registry.models, config.model_registry.reader_accounts,
-                          protect=config.protect_stateful),
+        ModelRegistryArgs(names, primary, [
+            ModelSpec(m.name, m.description, tuple((g.metric, g.comparison, g.threshold) for g in m.gates))
+            for m in config.model_registry.models], config.model_registry.reader_accounts,
+            protect=config.protect_stateful),
         providers[primary],
     )
     watch = config.observability

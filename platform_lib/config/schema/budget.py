@@ -6,8 +6,6 @@ from pydantic import Field
 
 from .base import Section
 
-ALERT_PERCENTS = (80, 100)   # of the budget, for actual and for forecast spend
-
 
 class BudgetConfig(Section):
     """A monthly cost budget over the stack's ``cost-center`` tag, alerting its owners at 80% and 100%
