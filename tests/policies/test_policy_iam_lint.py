@@ -114,21 +114,6 @@ ALLOWED = [
                 "lacks the key, StringEquals on a missing key is false: the statement fails closed"),
 ]
 
-INFRA_PENDING = [
-    Allowed("RESOURCE_MISMATCH", frozenset({"identity"}),
-            resource="-(sagemaker-execution-policy|ci-deploy-policy|ci-boundary|workload-boundary|flow-logs-policy)$",
-            why="'<service>:*' on scoped ARNs (IAM.21) and logs:DescribeLogGroups on an ARN in the workload/CI "
-                "policies: helper infra replaces them (issue 7 items 2-3)"),
-    Allowed("RESOURCE_STAR", frozenset({"identity"}), resource="-ci-(deploy-policy|boundary)$",
-            why="the CI policy's hand list of unscoped ec2 actions: helper infra derives it from the plan's "
-                "resource types (issue 7 item 3)"),
-    Allowed("PERMISSIONS_MANAGEMENT_ACTIONS", frozenset({"identity"}), resource="-workload-boundary$",
-            actions=SAGEMAKER_VPC_ENIS | {"kms:creategrant", "iam:passrole", "s3:putobjectacl",
-                                          "s3:putobjectversionacl"},
-            why="the workload boundary's s3:PutObject* also grants s3:PutObjectAcl/PutObjectVersionAcl: helper "
-                "infra names the object actions (issue 7 item 1)"),
-]
-"""Findings on today's examples that helper infra's issue-7 work removes; empty this list once it lands."""
 
 
 @dataclass(frozen=True)
@@ -234,7 +219,7 @@ def test_parliament_imports_offline_and_finds_real_mistakes(statement, issue):
 
 
 def test_every_allow_list_entry_says_why():
-    for entry in ALLOWED + INFRA_PENDING:
+    for entry in ALLOWED:
         assert len(entry.why) > 40 and entry.kinds <= {"identity", "trust", "key", "bucket", "endpoint"}, entry
 
 
@@ -242,5 +227,5 @@ def test_every_allow_list_entry_says_why():
 def test_policy_documents_have_no_linter_findings(plans, stack):
     found = findings(stack, plans[stack])
     assert len({(r.name, k) for r, k, _ in documents(plans[stack])}) > 0
-    unexpected = sorted({str(f) for f in found if not any(a.covers(f) for a in ALLOWED + INFRA_PENDING)})
+    unexpected = sorted({str(f) for f in found if not any(a.covers(f) for a in ALLOWED)})
     assert unexpected == []
