@@ -10,6 +10,7 @@ from policies.rule import Rule
 from policies.support import PLATFORM_TEAM, UNKNOWN, as_list, is_unknown, of_types, props_of, provider_default_tags
 
 BUDGET = "aws:budgets/budget:Budget"
+STACK_TAG = "ml-platform/stack"   # the blueprint's providers tag every resource with its stack
 
 
 def _stack_tags(resources: list[Any]) -> dict[str, str]:
@@ -39,8 +40,8 @@ def _filters_cost_center(budget: Any, cost_center: str) -> Any:
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     tags = _stack_tags(args.resources)
     team, cost_center = tags.get("team"), tags.get("cost-center")
-    if not team or team == PLATFORM_TEAM or not cost_center:
-        return   # not a team stack (or its tags are not known)
+    if not team or team == PLATFORM_TEAM or not cost_center or not tags.get(STACK_TAG):
+        return   # not a team stack of the blueprint (an addition planned alone), or its tags are not known
     budgets = of_types(args.resources, [BUDGET])
     verdicts = [_filters_cost_center(b, cost_center) for b in budgets]
     if any(v is True or v is UNKNOWN for v in verdicts):

@@ -107,14 +107,20 @@ def budget(kit, cost_center="cc-1234"):
         "fraud-dev-budget")
 
 
+def team_provider(kit):
+    return kit.provider(tags={**kit.default_tags, "ml-platform/stack": "fraud-dev"})
+
+
 def test_a_team_stack_with_a_budget_on_its_cost_center_is_compliant(kit):
-    assert kit.run(BUDGET, kit.stack(kit.provider(), budget(kit))) == []
+    assert kit.run(BUDGET, kit.stack(team_provider(kit), budget(kit))) == []
 
 
 def test_a_team_stack_without_its_budget_is_reported(kit):
-    [(message, urn)] = kit.run(BUDGET, kit.stack(kit.provider(), kit.bucket()))
+    [(message, urn)] = kit.run(BUDGET, kit.stack(team_provider(kit), kit.bucket()))
     assert urn is None and message.startswith("team stack of 'fraud' has no AWS Budget; required")
-    [(other, _)] = kit.run(BUDGET, kit.stack(kit.provider(), budget(kit, "someone-else")))
+    # a program planned alone (no blueprint stack tag) is not a team stack
+    assert kit.run(BUDGET, kit.stack(kit.provider(), kit.bucket())) == []
+    [(other, _)] = kit.run(BUDGET, kit.stack(team_provider(kit), budget(kit, "someone-else")))
     assert "has no budget on its cost center" in other and "user:cost-center$cc-1234" in other
 
 
