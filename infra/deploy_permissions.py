@@ -101,11 +101,23 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
 EXACT_SERVICES = ("s3", "kms")
 
 
+# S3 bucket-level actions the ceiling may name by pattern: none of them reads or writes objects.
+S3_BUCKET_PATTERNS = ("s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucket*", "s3:Get*Configuration",
+                      "s3:Put*Configuration")
+
+
 def verb_patterns(actions: Iterable[str]) -> list[str]:
-    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*` (S3 and KMS actions stay exact): a ceiling
-    that new types of a known verb and scope fit under, so adding one rarely needs a boundary change."""
-    return sorted({action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
+    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*` (KMS actions stay exact, S3 ones exact or a
+    bucket-level pattern): a ceiling that new types of a known verb and scope fit under, so adding one
+    rarely needs a boundary change."""
+    return sorted({_ceiling_pattern(action, service, name)
                    for action, (service, name) in ((a, a.split(":", 1)) for a in actions)})
+
+
+def _ceiling_pattern(action: str, service: str, name: str) -> str:
+    if service == "s3":
+        return next((p for p in S3_BUCKET_PATTERNS if fnmatchcase(action, p)), action)
+    return action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
 
 
 def _verb(name: str) -> str:
@@ -115,6 +127,8 @@ def _verb(name: str) -> str:
 
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
-    network ... ARNs of this account and environment), except where a verb would reach data."""
-    return [{**statement, "Action": verb_patterns(statement["Action"])}
+    network ... ARNs of this account and environment), except where a verb would reach data. Without
+    statement ids: a boundary is one managed policy of at most 6,144 characters."""
+    return [{key: value for key, value in {**statement, "Action": verb_patterns(statement["Action"])}.items()
+             if key != "Sid"}
             for statement in deploy_statements(names, types)]

@@ -160,6 +160,9 @@ def test_ci_ceiling_widens_verbs_but_never_onto_data(plans):
     _, boundary = ci_documents(plans, "prod")
     for action, target in [("s3:GetObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
                            ("s3:GetObject", "*"),
+                           ("s3:GetObjectVersion", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
+                           ("s3:PutObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
+                           ("s3:DeleteObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
                            ("kms:CreateGrant", "arn:aws:kms:eu-west-1:222222222222:key/x"),
                            ("kms:Decrypt", "arn:aws:kms:eu-west-1:222222222222:key/x")]:
         assert not allowed(boundary, action, target), (action, target)

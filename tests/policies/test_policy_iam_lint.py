@@ -112,6 +112,18 @@ ALLOWED = [
             detail="^Unknown condition s3:ResourceAccount for action s3:",
             why="the perimeter puts s3:ResourceAccount on S3 statements; for the few actions whose reference "
                 "lacks the key, StringEquals on a missing key is false: the statement fails closed"),
+    Allowed("RESOURCE_MISMATCH", frozenset({"identity"}),
+            resource="-(sagemaker-execution-policy|ci-boundary|workload-boundary)$",
+            why="verb patterns (sagemaker:Create*, athena:Create* ...) on this environment's ARNs: parliament expands "
+                "each to every action of the verb, some of which take other resource types; those stay ungranted "
+                "because the ARN does not match them (the CI policy itself lists exact actions)"),
+    Allowed("RESOURCE_STAR", frozenset({"identity"}), resource="-ci-(deploy-policy|boundary)$",
+            why="the deploy actions AWS only authorizes on Resource '*' (ec2:Describe*, CreateVpc, "
+                "AllocateAddress ...), from the resource-type registry's UNSCOPED list"),
+    Allowed("PERMISSIONS_MANAGEMENT_ACTIONS", frozenset({"identity"}), resource="-workload-boundary$",
+            actions=SAGEMAKER_VPC_ENIS | {"kms:creategrant", "iam:passrole"},
+            why="the workload boundary lets SageMaker jobs create their network interfaces, pass the "
+                "environment's roles to SageMaker only, and create KMS grants only for AWS resources"),
 ]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib.util
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +16,18 @@ import pytest
 from platform_lib.plan.policy_run import evaluate
 from policies.pack import RULES
 
-BRIDGE_RULES = {
-    "cloudwatch-log-group-encrypted-retained", "iam-no-wildcard-actions", "iam-team-role-permissions-boundary",
-    "kms-key-rotation-enabled", "prod-stateful-resources-protected", "required-tags", "s3-bucket-kms-encryption",
-    "s3-bucket-public-access-blocked", "s3-bucket-tls-only", "s3-bucket-versioning-enabled",
-    "security-group-no-public-ingress", "vpc-flow-logs-enabled",
-}
-"""Rules whose real-stack mutation lives in tests/plan/test_policy_bridge.py."""
+
+def _bridge_rules() -> set[str]:
+    """Rules whose real-stack mutation lives in tests/plan/test_policy_bridge.py (its MUTATIONS)."""
+    path = Path(__file__).parents[1] / "plan" / "test_policy_bridge.py"
+    spec = importlib.util.spec_from_file_location("policy_bridge_mutations", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return set(module.MUTATIONS)
+
+
+BRIDGE_RULES = _bridge_rules()
 
 
 def find(resources, name, token):
