@@ -15,6 +15,7 @@ from platform_lib.config.schema import (
     PerimeterConfig,
     PlatformConfig,
     Section,
+    ServingConfig,
     StorageConfig,
     TeamConfig,
     deep_merge,
@@ -49,7 +50,7 @@ def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
                                         "baseline": BaselineConfig}
     assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
-                                    "features": FeaturesConfig}
+                                    "features": FeaturesConfig, "serving": ServingConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -61,6 +62,7 @@ def test_environment_defaults_are_collected_from_the_sections():
                      "guardDuty": False, "configRecorder": False},
         "perimeter": {"enforced": True},
         "features": {"queryLimitGb": 50},
+        "serving": {"minCapacity": 1, "rolloutStrategy": "canary", "dataCapturePercent": 0},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

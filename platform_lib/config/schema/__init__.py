@@ -33,6 +33,7 @@ from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
 from .network import NetworkConfig, VpcCidr
 from .platform import PlatformConfig
 from .security import BaselineConfig, PerimeterConfig
+from .serving import ServedModel, ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
@@ -49,7 +50,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 __all__ = [
     "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig",
     "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
-    "PerimeterConfig", "PlatformConfig", "Region",
-    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
+    "PerimeterConfig", "PlatformConfig", "Region", "RetentionDays", "Section", "ServedModel", "ServingConfig",
+    "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]
