@@ -51,9 +51,8 @@ def test_prod_model_gets_the_prod_defaults_and_every_serving_region(tmp_path):
 
 
 def test_dev_model_gets_the_dev_defaults(tmp_path):
-    [model] = load(tmp_path, "dev", "        serverless: {}\n        maxCapacity: 1\n").served.models
-    assert (model.min_capacity, model.data_capture_percent, model.release.strategy) == (1, 0, "all-at-once")
-    assert model.serverless is not None and model.serverless.memory_mb == 2048
+    [model] = load(tmp_path, "dev", "        instanceType: ml.t2.medium\n        maxCapacity: 1\n").served.models
+    assert (model.minimum, model.capture_percent, model.release.strategy) == (1, 0, "all-at-once")
 
 
 def test_a_model_overrides_its_environment(tmp_path):
@@ -87,8 +86,12 @@ def test_kubernetes_model_scales_on_cpu(tmp_path):
     ("prod", "        instanceType: ml.m5.large\n        maxCapacity: 1\n",
      "line 16: ml-platform:serving.models.0.maxCapacity: 1 is less than the minCapacity of the environment (2)"),
     ("dev", "        maxCapacity: 1\n",
-     "line 12: ml-platform:serving.models.0.instanceType: set exactly one of instanceType or serverless for a "
-     "SageMaker model"),
+     "line 12: ml-platform:serving.models.0.instanceType: a SageMaker model needs an instanceType (e.g. "
+     "ml.m5.large; GPU: ml.g5.xlarge)"),
+    ("dev", "        serverless: {}\n        maxCapacity: 1\n",
+     "line 15: ml-platform:serving.models.0.serverless: serverless endpoints run outside the VPC and without "
+     "network isolation (SageMaker's exclusions), which the data perimeter refuses; serve dev from one small "
+     "instance (instanceType: ml.t2.medium, maxCapacity: 1)"),
     ("dev", "        target: kubernetes\n        maxCapacity: 1\n",
      "line 12: ml-platform:serving.models.0.resources: a Kubernetes model needs resources: {cpu, memory, gpus}"),
     ("dev", "        target: kubernetes\n        instanceType: ml.m5.large\n        maxCapacity: 1\n",
@@ -103,7 +106,7 @@ def test_bad_combinations_are_refused_at_their_key(tmp_path, env, model, problem
 
 
 def test_a_model_declared_twice_is_refused(tmp_path):
-    model = "        serverless: {}\n        maxCapacity: 1\n"
+    model = "        instanceType: ml.t2.medium\n        maxCapacity: 1\n"
     twice = model + "      - name: scorer\n        image: fraud/serving:1.4.0\n" \
                     "        modelData: scorer/3/model.tar.gz\n" + model
     assert problems(tmp_path, "dev", twice) == [
@@ -116,4 +119,4 @@ def test_the_examples_serve_what_the_readme_says():
     assert isinstance(prod, TeamConfig) and isinstance(dev, TeamConfig)
     [scorer] = prod.served.models
     assert (scorer.regions, scorer.min_capacity, scorer.release.strategy) == (["eu-west-1", "us-east-1"], 2, "canary")
-    assert dev.served.models[0].serverless is not None
+    assert (dev.served.models[0].instance_type, dev.served.models[0].max_capacity) == ("ml.t2.medium", 1)

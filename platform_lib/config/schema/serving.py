@@ -14,7 +14,8 @@ A declaration in YAML::
 
 Section-level keys (``minCapacity``, ``rolloutStrategy``, ``dataCapturePercent``) are the environment's defaults
 for every model; a model may override them. Prod refuses fewer than 2 instances, all-at-once rollouts,
-no data capture and serverless inference (``TeamConfig`` checks that, it knows the environment).
+and no data capture (``TeamConfig`` checks that, it knows the environment). Serverless inference is refused
+in every environment: it runs outside the VPC, without network isolation.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class ServedModel(Model):
                             description="key of model.tar.gz in the team's models bucket")
     instance_type: str | None = Field(default=None, pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     resources: Resources | None = None
-    serverless: Serverless | None = None
+    serverless: Serverless | None = Field(default=None, description="refused: see _target_fits")
     min_capacity: int | None = Field(default=None, ge=0, le=100)
     max_capacity: int = Field(ge=1, le=100)
     autoscaling: Autoscaling = Autoscaling()
@@ -86,8 +87,12 @@ class ServedModel(Model):
             if self.resources is not None:
                 raise Invalid("SageMaker takes an instanceType (GPU instance types for GPUs), not Kubernetes "
                               "resources; remove resources or set target: kubernetes", at=("resources",))
-            if (self.instance_type is None) == (self.serverless is None):
-                raise Invalid("set exactly one of instanceType or serverless for a SageMaker model",
+            if self.serverless is not None:
+                raise Invalid("serverless endpoints run outside the VPC and without network isolation (SageMaker's "
+                              "exclusions), which the data perimeter refuses; serve dev from one small instance "
+                              "(instanceType: ml.t2.medium, maxCapacity: 1)", at=("serverless",))
+            if self.instance_type is None:
+                raise Invalid("a SageMaker model needs an instanceType (e.g. ml.m5.large; GPU: ml.g5.xlarge)",
                               at=("instanceType",))
             if self.autoscaling.metric == "cpu":
                 raise Invalid("SageMaker endpoints scale on invocations per instance; cpu is for Kubernetes",
@@ -171,7 +176,7 @@ class ServingConfig(Section):
         resolved = []
         for index, model in enumerate(self.models):
             floor = self.min_capacity if model.min_capacity is None else model.min_capacity
-            if model.min_capacity is None and model.serverless is None and floor > model.max_capacity:
+            if model.min_capacity is None and floor > model.max_capacity:
                 raise Invalid(f"{model.max_capacity} is less than the minCapacity of the environment ({floor})",
                               at=("models", index, "maxCapacity"))
             resolved.append(model.model_copy(update={

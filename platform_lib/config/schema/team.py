@@ -63,7 +63,7 @@ class TeamConfig(StackBase):
     @model_validator(mode="after")
     def _serving_fits_the_environment(self) -> TeamConfig:
         """Each model's regions are serving regions (all of them unless it says); prod serves from at
-        least 2 instances, rolls out gradually and captures data; only dev has serverless endpoints."""
+        least 2 instances, rolls out gradually and captures data."""
         resolved = []
         for index, model in enumerate(self.served.models):
             at = ("serving", "models", index)
@@ -72,9 +72,6 @@ class TeamConfig(StackBase):
                     raise Invalid(f"{region} is not a serving region of this team "
                                   f"({', '.join(self.serving)}); add it to servingRegions or "
                                   f"remove it here", at=(*at, "regions", position))
-            if model.serverless is not None and self.environment != "dev":
-                raise Invalid(f"serverless inference is for dev only (cold starts, no VPC), not "
-                              f"{self.environment}; set instanceType", at=(*at, "serverless"))
             if self.environment == "prod":
                 if (model.min_capacity or 0) < 2:
                     raise Invalid(f"prod serves from at least 2 instances across AZs, not {model.min_capacity}",
