@@ -33,6 +33,7 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+    "application-autoscaling:Describe*", "cloudwatch:DescribeAlarms",
 )
 
 
@@ -57,6 +58,8 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*"]),
         ("Catalog", "glue:*", [f"arn:aws:glue:*:{account}:*"]),
         ("Athena", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/*"]),
+        ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
+        ("Autoscaling", "application-autoscaling:*", [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
     ]
 
 

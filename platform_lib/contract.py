@@ -57,6 +57,7 @@ class TeamOutputs(Contract):
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup
     break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
+    endpoints: dict[str, dict[str, str]] = {}   # served model -> region -> SageMaker endpoint name
 
 
 class ContractError(Exception):

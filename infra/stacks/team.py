@@ -6,6 +6,7 @@ from typing import cast
 
 import pulumi
 
+from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
@@ -102,6 +103,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
         permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
         crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
+    endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
+                                    {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
+                                    providers)
     return {
         "kind": "team",
         "team": config.team,
@@ -117,4 +121,29 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "featureDatabase": features.database.name,
         "athenaWorkgroup": features.workgroup.name,
         "breakGlassRoleArn": identity.break_glass_role.arn if identity.break_glass_role else None,
+        "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
+                      for model, regions in endpoints.items()},
     }
+
+
+def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutputs],
+                        execution_role_arn: pulumi.Input[str], models_buckets: dict[str, pulumi.Input[str]],
+                        models_keys: dict[str, pulumi.Input[str]], providers: dict) -> dict[str, dict[str, SageMakerEndpoint]]:
+    """`{model: {region: endpoint}}` for every model served on SageMaker, in each of its regions."""
+    names = names_of(config)
+    endpoints: dict[str, dict[str, SageMakerEndpoint]] = {}
+    for model in config.served.models:
+        if model.target != "sagemaker":
+            continue
+        for region in model.served_regions:
+            network = platform.apply(lambda p, r=region: p.networks[r])
+            endpoints.setdefault(model.name, {})[region] = SageMakerEndpoint(
+                names.resource(f"{model.name}-serving", region),
+                SageMakerEndpointArgs(
+                    names, region, model, execution_role_arn, models_buckets[region], models_keys[region],
+                    subnet_ids=network.apply(lambda n: n.private_subnet_ids),
+                    security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
+                    logs_key_arn=platform.apply(lambda p, r=region: p.logs_key_arns[r]),
+                    log_retention_days=config.logs.retention_days),
+                providers[region])
+    return endpoints

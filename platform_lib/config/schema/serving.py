@@ -73,11 +73,13 @@ class ServedModel(Model):
     instance_type: str | None = Field(default=None, pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     resources: Resources | None = None
     serverless: Serverless | None = Field(default=None, description="refused: see _target_fits")
-    min_capacity: int | None = Field(default=None, ge=0, le=100)
+    min_capacity: int | None = Field(default=None, ge=1, le=100)
     max_capacity: int = Field(ge=1, le=100)
     autoscaling: Autoscaling = Autoscaling()
     rollout: Rollout | None = None
     data_capture_percent: int | None = Field(default=None, ge=0, le=100)
+    error_alarm_percent: int = Field(default=1, ge=1, le=50, description="5xx share that rolls a release back")
+    latency_alarm_ms: int = Field(default=1000, ge=10, le=60_000, description="p99 model latency that rolls back")
     batch_schedule: str | None = Field(default=None, pattern=r"^(cron|rate)\(.+\)$",
                                        description="score batch/<model>/input/ on this EventBridge schedule")
 
@@ -162,7 +164,7 @@ class ServingConfig(Section):
     }
 
     models: list[ServedModel] = Field(default_factory=list)
-    min_capacity: int = Field(default=1, ge=0, le=100)
+    min_capacity: int = Field(default=1, ge=1, le=100)
     rollout_strategy: Literal["all-at-once", "canary", "linear"] = "all-at-once"
     data_capture_percent: int = Field(default=0, ge=0, le=100)
     hosted_zone: HostedZone | None = None
