@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -96,26 +97,37 @@ def example_stacks(repeat: int) -> tuple[list[tuple[str, int, float, float]], di
 
 def mlp_plan_all(stacks_dir: Path, repeat: int, tree: Path = ROOT) -> float:
     """`mlp plan --all` of the source tree ``tree`` as a user runs it: median wall time."""
+    return statistics.median(plan_all_once(stacks_dir, tree)[0] for _ in range(repeat))
+
+
+def plan_all_once(stacks_dir: Path, tree: Path = ROOT) -> tuple[float, float]:
+    """One `mlp plan --all` (2 workers): (wall seconds, CPU seconds of the process and its workers)."""
     command = [sys.executable, "-m", "platform_lib.cli", "plan", "--all", "--jobs", "2",
                "--stacks-dir", str(stacks_dir)]
     env = {**os.environ, "PYTHONPATH": str(tree)}
-
-    def run():
-        result = subprocess.run(command, cwd=tree, capture_output=True, text=True, env=env)
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return median_seconds(run, repeat)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=tree, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def against(other: Path, repeat: int) -> None:
-    """This tree against ``other``, interleaved run by run; the fastest of each side is kept."""
+    """This tree against ``other``, interleaved run by run; the fastest of each side is kept. CPU time
+    (the process and its workers) is the steadier figure on a shared machine; wall time follows load."""
     print(f"\n== this tree vs {other}: mlp plan --all, 2 workers, fastest of {repeat} interleaved runs")
-    print(f"   {'stacks':<22}{'this s':>9}{'other s':>9}{'ratio':>8}")
+    print(f"   {'stacks':<16}{'this wall':>10}{'other wall':>11}{'ratio':>7}"
+          f"{'this CPU':>10}{'other CPU':>10}{'ratio':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         generated_stacks(Path(tmp), 50)
         for label, directory in (("examples (6)", STACKS), ("generated (51)", Path(tmp))):
-            samples = [(mlp_plan_all(directory, 1, ROOT), mlp_plan_all(directory, 1, other)) for _ in range(repeat)]
-            mine, theirs = (min(side) for side in zip(*samples, strict=True))
-            print(f"   {label:<22}{mine:>9.2f}{theirs:>9.2f}{mine / theirs:>8.2f}x")
+            runs = [(plan_all_once(directory, ROOT), plan_all_once(directory, other)) for _ in range(repeat)]
+            wall = [min(r[side][0] for r in runs) for side in (0, 1)]
+            cpu = [min(r[side][1] for r in runs) for side in (0, 1)]
+            print(f"   {label:<16}{wall[0]:>10.2f}{wall[1]:>11.2f}{wall[0] / wall[1]:>6.2f}x"
+                  f"{cpu[0]:>10.2f}{cpu[1]:>10.2f}{cpu[0] / cpu[1]:>6.2f}x")
 
 
 def generated_stacks(directory: Path, teams: int) -> int:

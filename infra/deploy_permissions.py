@@ -55,11 +55,17 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*"]),
-        ("Catalog", "glue:*", [f"arn:aws:glue:*:{account}:*"]),
-        ("Athena", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/*"]),
+        ("SageMakerTags", "sagemaker:*Tags", [f"arn:aws:sagemaker:*:{account}:{kind}/{env}" for kind in
+                                              ("feature-group", "model", "endpoint-config", "endpoint")]),
+        ("Models", "sagemaker:*Model", [f"arn:aws:sagemaker:*:{account}:model/{env}"]),
+        ("Endpoints", "sagemaker:*Endpoint*", [f"arn:aws:sagemaker:*:{account}:{kind}/{env}"
+                                               for kind in ("endpoint-config", "endpoint")]),
+        ("FeatureGroups", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:feature-group/{env}"]),
+        ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
+        ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
         ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
-        ("Autoscaling", "application-autoscaling:*", [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
+        ("Autoscaling", "application-autoscaling:*",
+         [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
     ]
 
 
@@ -80,11 +86,7 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         if any(fnmatchcase(action, pattern) for pattern in UNSCOPED):
             sid, resources = "Unscoped", ["*"]
         else:
-            scope = next((s for s in scopes[1:] if fnmatchcase(action, s[1])), None)
-            if scope is None:
-                raise KeyError(f"no scope for deploy action {action!r} in infra/deploy_permissions.py: "
-                               f"add one for its service")
-            sid, _, resources = scope
+            sid, _, resources = next(s for s in scopes[1:] if fnmatchcase(action, s[1]))
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
@@ -93,10 +95,16 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
             for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
 
 
+# Never widened: `s3:Get*` would reach objects (IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names
+# every object), and `kms:Create*` includes kms:CreateGrant, a way to decrypt.
+EXACT_SERVICES = ("s3", "kms")
+
+
 def verb_patterns(actions: Iterable[str]) -> list[str]:
-    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*`: a ceiling that new types of a known verb
-    and scope fit under, so adding one rarely needs a boundary change (the admin path)."""
-    return sorted({f"{service}:{_verb(name)}*" for service, name in (a.split(":", 1) for a in actions)})
+    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*` (S3 and KMS actions stay exact): a ceiling
+    that new types of a known verb and scope fit under, so adding one rarely needs a boundary change."""
+    return sorted({action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
+                   for action, (service, name) in ((a, a.split(":", 1)) for a in actions)})
 
 
 def _verb(name: str) -> str:
@@ -104,15 +112,8 @@ def _verb(name: str) -> str:
     return match.group(0) if match else name
 
 
-# Never widened: on `*` a verb would reach every bucket's objects (s3:Get*), and kms:Create* would
-# include kms:CreateGrant, a way to decrypt.
-# IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names every object: s3 verbs stay exact too.
-EXACT_IN_CEILING = ("Unscoped", "KeyAliases", "Keys", "S3Account", "Buckets")
-
-
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
     network ... ARNs of this account and environment), except where a verb would reach data."""
-    return [statement if statement["Sid"] in EXACT_IN_CEILING
-            else {**statement, "Action": verb_patterns(statement["Action"])}
+    return [{**statement, "Action": verb_patterns(statement["Action"])}
             for statement in deploy_statements(names, types)]

@@ -51,3 +51,10 @@ def sagemaker_guardrails(subnet_ids: Sequence[str], security_group_ids: Sequence
         deny(VOLUME_KEY_ACTIONS, resources, "SageMakerVolumeKeyExpected",
              Null={"sagemaker:VolumeKmsKey": "false"}, ArnNotLike={"sagemaker:VolumeKmsKey": keys}),
     ]
+
+
+def outside_vpc_denied() -> list[Statement]:
+    """For roles SageMaker assumes that never run workloads (e.g. Feature Store's): no job or model
+    outside a VPC, whatever a later policy grants."""
+    return [deny(VPC_ACTIONS, "*", "SageMakerOnlyInVpcSubnets", Null={"sagemaker:VpcSubnets": "true"}),
+            deny(VPC_ACTIONS, "*", "SageMakerOnlyWithSecurityGroups", Null={"sagemaker:VpcSecurityGroupIds": "true"})]

@@ -69,6 +69,10 @@ class Names:
     def policy_arn(self, purpose: str) -> str:
         return f"arn:aws:iam::{self.account_id}:policy/{self.resource(purpose)}"
 
+    def account_principals(self) -> str:
+        """Every IAM principal (role, user) of the account, as `aws:PrincipalArn` sees it."""
+        return f"arn:aws:iam::{self.account_id}:*"
+
     def oidc_provider_arn(self) -> str:
         return f"arn:aws:iam::{self.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
 
@@ -128,16 +132,6 @@ def names(config: PlatformConfig | TeamConfig) -> Names:
 def scope(config: PlatformConfig | TeamConfig) -> str:
     """The owner of a stack's resources: the team, or 'platform' for shared stacks."""
     return config.team if isinstance(config, TeamConfig) else PLATFORM_SCOPE
-
-
-def resource_name(config: PlatformConfig | TeamConfig, purpose: str, region: str | None = None) -> str:
-    """`fraud-prod-models`, or `fraud-prod-models-use1` for a regional copy."""
-    return names(config).resource(purpose, region)
-
-
-def bucket_name(config: PlatformConfig | TeamConfig, purpose: str, region: str) -> str:
-    """Globally unique S3 name: `<scope>-<env>-<purpose>-<account>-<region code>` (at most 63 chars)."""
-    return names(config).bucket(purpose, region)
 
 
 def region_code(region: str) -> str:

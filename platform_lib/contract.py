@@ -53,10 +53,10 @@ class TeamOutputs(Contract):
     key_arns: dict[str, dict[str, str]]     # domain -> region -> KMS key ARN
     execution_role_arn: str
     log_buckets: dict[str, str]
+    break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
     feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup
-    break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
     endpoints: dict[str, dict[str, str]] = {}   # served model -> region -> SageMaker endpoint name
 
 

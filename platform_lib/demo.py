@@ -71,7 +71,7 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
     from platform_lib.targets.local import LocalTarget
 
     steps, started = Steps(console), time.perf_counter()
-    out = root / "out"
+    out = outputs.state_dir()
     target: LocalTarget | None = None
     cleanup = ExitStack()
     try:
@@ -82,7 +82,8 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
             failed = [p.stack for p in plans if p.exit_code == 2]
             if failed:
                 raise SystemExit(f"stacks failed to plan: {', '.join(failed)}")
-            notes.append(f"{len(plans)} stacks, {sum(len(p.resources) for p in plans)} resources → out/plan.json")
+            notes.append(f"{len(plans)} stacks, {sum(len(p.resources) for p in plans)} resources → "
+                         f"{_shown(out / 'plan.json', root)}")
             planned = outputs.team(STACK, out / "plan.json")
 
         with steps.step("start the embedded AWS (moto)") as notes:
@@ -155,7 +156,7 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
             cleanup.close()
             notes.append("local server, moto and temporary files")
     except (KeyboardInterrupt, SystemExit) as exc:
-        console.print(f"[red]demo stopped: {exc or 'interrupted'}[/]")
+        console.print(f"[red]demo stopped: {str(exc) or 'interrupted'}[/]")
         code = 130 if isinstance(exc, KeyboardInterrupt) else 1
     except Exception as exc:  # noqa: BLE001 - the summary and clean-up still happen
         console.print(f"[red]demo failed: {type(exc).__name__}: {exc}[/]")
@@ -171,6 +172,10 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
     if record is not None:
         record(steps.rows, total)
     return code
+
+
+def _shown(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def _invoke(target: Any, endpoint: str, validation: Path, console: Console) -> float:

@@ -15,12 +15,10 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.documents import KEY_USE_ACTIONS, allow, deny, in_account
-from infra.guardrails import VPC_ACTIONS
+from infra.documents import KEY_USE_ACTIONS, allow
+from infra.guardrails import outside_vpc_denied
 from infra.naming import Names
 from platform_lib.config.schema.features import FeatureGroup
-
-FEATURE_STORE_ROLE, CRAWLER_ROLE = "feature-store", "catalog-crawler"  # roles that use the data key
 
 OFFLINE_PREFIX = "offline-store"        # under the features bucket
 RESULTS_PREFIX = "athena/results"       # Athena query results, under the features bucket
@@ -29,6 +27,10 @@ GLUE_TABLE_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "gl
                       "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition",
                       "glue:BatchCreatePartition", "glue:UpdatePartition"]
 GB = 1024 ** 3
+
+
+# Roles AWS services assume to reach the team's data from their own network (outside the perimeter).
+FEATURE_STORE_ROLE, CRAWLER_ROLE = "feature-store", "catalog-crawler"
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class FeatureStore(pulumi.ComponentResource):
                      f"arn:aws:glue:{args.region}:{account}:database/{self.database_name}",
                      f"arn:aws:glue:{args.region}:{account}:table/{self.database_name}/*"]
 
+        own = documents.in_account(account)  # the data perimeter: this account's buckets only
         role_name = names.resource(FEATURE_STORE_ROLE)
         self.role = aws.iam.Role(
             role_name, name=role_name, description="Assumed by SageMaker Feature Store to write the offline store",
@@ -108,15 +111,15 @@ class FeatureStore(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps(pulumi.Output.all(args.features_bucket, args.data_key_arn).apply(
                 lambda v: documents.document(
                     allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="Bucket",
-                          **in_account(account)),
+                          **own),
                     allow(["s3:ListBucket"], f"arn:aws:s3:::{v[0]}", sid="ListOfflineStore",
-                          StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}, **in_account(account)),
+                          StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}, **own),
                     allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                          f"arn:aws:s3:::{v[0]}/{OFFLINE_PREFIX}/*", sid="OfflineStore", **in_account(account)),
-                    allow(KEY_USE_ACTIONS + ["kms:CreateGrant"], v[1], sid="DataKey"),
+                          f"arn:aws:s3:::{v[0]}/{OFFLINE_PREFIX}/*", sid="OfflineStore", **own),
+                    allow(KEY_USE_ACTIONS, v[1], sid="DataKey"),
+                    documents.grants_for_aws_resources(v[1], sid="DataKeyGrants"),
                     allow(GLUE_TABLE_ACTIONS, glue_arns, sid="FeatureTables"),
-                    # The feature store only writes its offline store: it never runs jobs or creates models.
-                    deny(VPC_ACTIONS, "*", sid="NoJobsOrModels"),
+                    *outside_vpc_denied(),
                 ))),
         )
 
@@ -158,12 +161,12 @@ class FeatureStore(pulumi.ComponentResource):
             policy=pulumi.Output.json_dumps(pulumi.Output.all(args.curated_bucket, args.data_key_arn).apply(
                 lambda v: documents.document(
                     allow(["s3:ListBucket", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="CuratedBucket",
-                          **in_account(account)),
-                    allow(["s3:GetObject"], f"arn:aws:s3:::{v[0]}/*", sid="CuratedObjects", **in_account(account)),
+                          **own),
+                    allow(["s3:GetObject"], f"arn:aws:s3:::{v[0]}/*", sid="CuratedObjects", **own),
                     allow(["kms:Decrypt", "kms:DescribeKey"], v[1], sid="DataKey"),
                     allow(GLUE_TABLE_ACTIONS + ["glue:DeleteTable", "glue:DeletePartition",
                                                 "glue:BatchDeletePartition"], glue_arns, sid="CuratedTables"),
-                    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    allow(["logs:CreateLogStream", "logs:PutLogEvents"],  # the platform creates the group
                           f"arn:aws:logs:{args.region}:{account}:log-group:/aws-glue/crawlers*", sid="CrawlerLogs"),
                 ))),
         )

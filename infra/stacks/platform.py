@@ -10,7 +10,7 @@ from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
-from infra.components.sagemaker_logs import SageMakerLogs, SageMakerLogsArgs
+from infra.components.service_logs import ServiceLogs, ServiceLogsArgs
 from infra.deploy_permissions import blueprint_types
 from infra.naming import names as names_of
 from infra.providers import regional_providers
@@ -23,17 +23,19 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     providers = regional_providers(config)
     primary = config.primary_region
     baseline = config.baseline
-    domains = {"logs": KeyDomain(
-        "CloudWatch Logs of the platform", config.regions,
-        extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
-        "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"]),
+    domains = {
+        "logs": KeyDomain("CloudWatch Logs of the platform", config.regions,
+                          extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
+        # One catalog per account and region, shared by the teams: any principal of the account, through Glue.
+        "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"],
+                             users=[names.account_principals()]),
     }
     if baseline.cloud_trail or baseline.config_recorder:
         domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
                                      extra_statements=lambda account, region: audit_key_statements(names, region))
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
-    for region in config.regions:   # one catalog per account and region, shared by the teams
+    for region in config.regions:
         CatalogEncryption(names.resource("catalog-encryption", region),
                           CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
     net, retention = config.network, config.logs.retention_days
@@ -62,8 +64,8 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     )
     for region, network in networks.items():
         network.send_flow_logs(identity.flow_logs_role.arn)
-        SageMakerLogs(names.resource("sagemaker-logs", region),
-                      SageMakerLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
+        ServiceLogs(names.resource("service-logs", region),
+                    ServiceLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
     AccountBaseline(
         names.resource("baseline"),
         BaselineArgs(

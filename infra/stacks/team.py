@@ -53,8 +53,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     execution = names.role_arn(EXECUTION_ROLE)
     break_glass = [names.role_arn(BREAK_GLASS_ROLE)] if enforced else []
     replication = [names.role_arn(REPLICATION_ROLE)] if replicated else []
-    # AWS services acting for the team (offline store writes, the curated crawler) reach S3 directly,
-    # not through the platform's endpoints: their roles use the data key and pass the perimeter.
+    # Feature Store and the Glue crawler work from AWS's network with their own roles.
     feature_services = [names.role_arn(FEATURE_STORE_ROLE), names.role_arn(CRAWLER_ROLE)]
     domains = {
         "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"],
@@ -117,10 +116,10 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "keyArns": key_arns,
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
+        "breakGlassRoleArn": identity.break_glass_role.arn if identity.break_glass_role else None,
         "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
         "featureDatabase": features.database.name,
         "athenaWorkgroup": features.workgroup.name,
-        "breakGlassRoleArn": identity.break_glass_role.arn if identity.break_glass_role else None,
         "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
                       for model, regions in endpoints.items()},
     }

@@ -38,7 +38,7 @@ def find_collisions(stacks: dict[str, list[CapturedResource]]) -> list[Collision
             where = _scope(facts.name_scope, providers.get(resource.provider or "", {}), resource.inputs)
             claims[(resource.type, name, where)].append((stack, resource.name))
     return [
-        Collision(typ, name, where, tuple(who))
+        Collision(typ, name, where, tuple(sorted(who)))
         for (typ, name, where), who in sorted(claims.items())
         if len({stack for stack, _ in who}) > 1
     ]

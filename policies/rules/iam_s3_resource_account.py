@@ -15,8 +15,11 @@ from policies.support import (
 )
 
 PERIMETER_KEYS = ("s3:ResourceAccount", "aws:ResourceAccount", "aws:ResourceOrgID", "aws:ResourceOrgPaths")
-ACCOUNT_LEVEL_ACTIONS = ("s3:ListAllMyBuckets",)
-"""S3 actions on no bucket (no resource account to test): exempt."""
+ACCOUNT_LEVEL_ACTIONS = ("s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock",
+                         "s3:ListAccessPoints", "s3:ListJobs", "s3:ListStorageLensConfigurations",
+                         "s3:ListMultiRegionAccessPoints")
+"""S3 actions on the account, on no bucket or object (the service authorization reference lists no resource
+type for them): exempt."""
 
 
 def _s3_action(action: str) -> bool:

@@ -17,6 +17,7 @@ from policies.support import (
     as_number,
     display_name,
     index_links,
+    is_known,
     is_true,
     is_unknown,
     linked_targets,
@@ -77,6 +78,11 @@ def first_match(entries: list[Entry], cidr: str, port: int, protocol: str = "tcp
     return None
 
 
+def _provider_urn(resource: Any) -> str | None:
+    provider = getattr(resource, "provider", None)
+    return provider.urn if provider is not None else None
+
+
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Report ACLs whose deciding inbound entry for 0.0.0.0/0 or ::/0 on 22/3389 allows, and unmanaged defaults."""
     acls = of_types(args.resources, (NETWORK_ACL, DEFAULT_NETWORK_ACL))
@@ -91,12 +97,20 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
                 report_violation(f"network ACL '{acl.name}' allows inbound {protocol} {port} from {cidr} "
                                  f"(rule {as_number(decided[2]) or 0:g}); required: {REQUIRED}", decided[0].urn)
     vpcs = of_types(args.resources, (VPC,))
-    managed = index_links(of_types(args.resources, (DEFAULT_NETWORK_ACL,)), "defaultNetworkAclId", vpcs,
-                          match_props=("defaultNetworkAclId",))
+    defaults = of_types(args.resources, (DEFAULT_NETWORK_ACL,))
+    managed = index_links(defaults, "defaultNetworkAclId", vpcs, match_props=("defaultNetworkAclId",))
+    linked = {d.urn for ds in managed.values() for d in ds}
+    # a default ACL whose defaultNetworkAclId is unknown (and not linked) may be any VPC's of its provider
+    unresolved = [d for d in defaults if d.urn not in linked and not is_known(props_of(d).get("defaultNetworkAclId"))]
     for vpc in vpcs:
-        if not managed[vpc.urn]:
-            report_violation(f"VPC '{display_name(vpc)}' leaves its default network ACL unmanaged (it allows all "
-                             f"inbound traffic, 22 and 3389 included); required: {REQUIRED}", vpc.urn)
+        if managed[vpc.urn]:
+            continue
+        claim = next((d for d in unresolved if _provider_urn(d) == _provider_urn(vpc)), None)
+        if claim is not None:
+            unresolved.remove(claim)
+            continue
+        report_violation(f"VPC '{display_name(vpc)}' leaves its default network ACL unmanaged (it allows all "
+                         f"inbound traffic, 22 and 3389 included); required: {REQUIRED}", vpc.urn)
 
 
 RULE = Rule(

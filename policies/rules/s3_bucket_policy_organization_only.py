@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
@@ -29,7 +30,8 @@ SOURCE_ORG_KEYS = ("aws:SourceOrgID", "aws:SourceOrgPaths")
 _ACCOUNT = re.compile(r"^(?:arn:aws[a-z-]*:(?:iam|sts)::)?(\d{12})(?::|$)")
 ALLOWED = ("principals of the stack's accounts (the aws provider's allowedAccountIds) or of the rule's "
            f"{CONFIG_KEY}; Principal '*' only with {' or '.join(ORG_KEYS)} or aws:PrincipalAccount; service "
-           f"principals only with aws:SourceAccount (a trusted account), {' or '.join(SOURCE_ORG_KEYS)}")
+           f"principals only with aws:SourceAccount or aws:SourceArn (of a trusted account), "
+           f"{' or '.join(SOURCE_ORG_KEYS)}")
 
 
 def _account(principal: str) -> str | None:
@@ -38,17 +40,31 @@ def _account(principal: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _confined(statement: Statement, keys: tuple[str, ...], account_key: str, trusted: frozenset[str] | None
-              ) -> bool | None:
-    """Whether the conditions confine the statement to the organisation; None when undecidable."""
+def _arn_account(arn: Any) -> Any:
+    """The account field of an ARN (``arn:aws:cloudtrail:eu-west-1:111122223333:trail/x``); '' when it has none."""
+    if is_unknown(arn):
+        return arn
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
+
+
+def _confined(statement: Statement, keys: tuple[str, ...], account_key: str, arn_key: str | None,
+              trusted: frozenset[str] | None) -> bool | None:
+    """Whether the conditions confine the statement to the organisation; None when undecidable.
+
+    Confining conditions: an organisation key, the account key with trusted accounts only, or (for
+    service principals) ``aws:SourceArn`` naming resources of trusted accounts (an S3 bucket ARN names
+    no account, so it does not confine).
+    """
     if any(k.lower() in statement.condition_keys for k in keys):
         return True
     accounts = statement.condition_values(account_key)
+    accounts += [_arn_account(arn) for arn in statement.condition_values(arn_key)] if arn_key else []
     if not accounts:
         return False
-    if any(is_unknown(a) for a in accounts) or trusted is None:
+    if any(is_unknown(a) for a in accounts) or (trusted is None and all(accounts)):
         return None
-    return all(a in trusted for a in accounts)
+    return trusted is not None and all(a in trusted for a in accounts)
 
 
 def findings(statement: Statement, trusted: frozenset[str] | None) -> Iterator[str]:
@@ -62,7 +78,7 @@ def findings(statement: Statement, trusted: frozenset[str] | None) -> Iterator[s
         if not isinstance(principal, str) or not is_known(principal):
             continue
         if "*" in principal:
-            if _confined(statement, ORG_KEYS, "aws:PrincipalAccount", trusted) is False:
+            if _confined(statement, ORG_KEYS, "aws:PrincipalAccount", None, trusted) is False:
                 yield f"principal {principal!r} without an organisation condition"
             continue
         account = _account(principal)
@@ -71,8 +87,10 @@ def findings(statement: Statement, trusted: frozenset[str] | None) -> Iterator[s
         elif trusted is not None and account not in trusted:
             yield f"principal {principal!r} of account {account}, outside {', '.join(sorted(trusted))}"
     for service in principal_values(statement.principal, "Service"):
-        if isinstance(service, str) and _confined(statement, SOURCE_ORG_KEYS, "aws:SourceAccount", trusted) is False:
-            yield f"service principal {service!r} without aws:SourceAccount (of a trusted account) or aws:SourceOrgID"
+        if isinstance(service, str) and _confined(statement, SOURCE_ORG_KEYS, "aws:SourceAccount", "aws:SourceArn",
+                                                  trusted) is False:
+            yield (f"service principal {service!r} without aws:SourceAccount or aws:SourceArn (of a trusted "
+                   "account) or aws:SourceOrgID")
     if principal_values(statement.principal, "CanonicalUser"):
         yield "a CanonicalUser principal (another account's S3 identity)"
 

@@ -3,7 +3,7 @@ the team's keys, logging to encrypted groups the stacks own. Each test fails on 
 
 import pytest
 
-from infra.components.sagemaker_logs import JOB_LOG_GROUPS
+from infra.components.service_logs import SERVICE_LOG_GROUPS
 from platform_lib.config.schema import PlatformConfig
 from tests.infra.iam_eval import allowed, denied
 
@@ -91,12 +91,15 @@ def test_execution_role_reads_but_never_writes_replicas(plans):
 
 @pytest.mark.parametrize("stack,regions", [("platform-prod", ("eu-west-1", "us-east-1")),
                                            ("platform-dev", ("eu-west-1",))])
-def test_sagemaker_job_log_groups_exist_encrypted_and_retained(plans, stack, regions):
+def test_service_log_groups_exist_encrypted_and_retained(plans, stack, regions):
     view = plans[stack]
     retention = {"platform-prod": 365, "platform-dev": 30}[stack]
-    groups = [g for g in view.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"].startswith("/aws/")]
+    groups = [g for g in view.of_type("aws:cloudwatch/logGroup:LogGroup")
+              if g.inputs["name"] in SERVICE_LOG_GROUPS.values()]
     assert sorted((view.by_urn[g.provider].inputs["region"], g.inputs["name"]) for g in groups) == sorted(
-        (r, f"/aws/sagemaker/{kind}") for r in regions for kind in JOB_LOG_GROUPS)
+        (r, group) for r in regions for group in SERVICE_LOG_GROUPS.values())
+    assert sorted(SERVICE_LOG_GROUPS.values()) == ["/aws-glue/crawlers", "/aws/sagemaker/ProcessingJobs",
+                                                   "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TransformJobs"]
     keys = {view.by_urn[k.provider].inputs["region"]: k for k in view.of_type("aws:kms/key:Key") if "-logs-" in k.name}
     for group in groups:
         assert group.inputs["retentionInDays"] == retention

@@ -80,8 +80,8 @@ def test_prod_team_buckets_refuse_object_access_from_outside_the_platforms_endpo
         arn = f"arn:aws:s3:::{bucket.inputs['bucket']}"
         assert sorted(statement["Condition"]["StringNotEqualsIfExists"]["aws:SourceVpce"]) == endpoints
         assert statement["Condition"]["ArnNotLikeIfExists"]["aws:PrincipalArn"] == [
-            "arn:aws:iam::222222222222:role/fraud-prod-break-glass",
-            "arn:aws:iam::222222222222:role/fraud-prod-models-replication"]
+            f"arn:aws:iam::222222222222:role/fraud-prod-{role}"
+            for role in ("break-glass", "models-replication", "feature-store", "catalog-crawler")]
         laptop = {"aws:ViaAWSService": "false", "aws:PrincipalIsAWSService": "false",
                   "aws:PrincipalArn": "arn:aws:iam::222222222222:role/fraud-prod-sagemaker-execution"}
         assert denied([statement], "s3:GetObject", f"{arn}/data.csv", laptop)
@@ -114,7 +114,7 @@ def test_break_glass_role_needs_mfa_and_only_reads(plans):
 
 
 @pytest.mark.parametrize("key,users", [
-    ("fraud-prod-data-euw1", ["sagemaker-execution", "break-glass"]),
+    ("fraud-prod-data-euw1", ["sagemaker-execution", "feature-store", "catalog-crawler", "break-glass"]),
     ("fraud-prod-models-euw1", ["sagemaker-execution", "models-replication", "break-glass"]),
     ("fraud-prod-models-use1", ["sagemaker-execution", "models-replication", "break-glass"]),
 ])

@@ -101,7 +101,8 @@ def test_copied_stack_file_is_caught_as_a_physical_name_collision(tmp_path):
     result = mlp("plan", "--all", "--stacks-dir", str(tmp_path))
     assert result.returncode == 2
     assert "physical name collision: stacks fraud-dev, fraud-dev-copy" in result.stdout
-    assert "fraud-dev-sagemaker-execution" in result.stdout
+    assert ("aws:athena/workgroup:Workgroup named 'fraud-dev-analytics' (account 111111111111, eu-west-1) is "
+            "claimed by fraud-dev (fraud-dev-analytics), fraud-dev-copy (fraud-dev-analytics)") in result.stdout
 
 
 def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
@@ -121,11 +122,14 @@ def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
 
 
 def test_command_groups_are_modules_registered_by_one_line_each():
+    import importlib
+
     from platform_lib.cli import app
 
-    assert app.COMMAND_GROUPS == ("plan",)
+    assert app.COMMAND_GROUPS == ("plan", "train", "models", "deploy", "features")
     names = sorted(getattr(command.callback, "__name__", "") for command in app.app.registered_commands)
-    assert names == ["plan", "stacks"]
+    assert names == ["deploy", "invoke", "plan", "register_model", "stacks", "status", "train"]
+    assert [group.name for group in app.app.registered_groups] == ["models", "features"]
 
 
 def test_console_script_entry_point_is_the_package_main():

@@ -284,3 +284,14 @@ def test_inline_route_with_unknown_gateway_depending_on_an_igw_is_public(kit):
     association = kit.resource(ASSOCIATION, {"subnetId": kit.unknown, "routeTableId": kit.unknown}, "a",
                                deps={"subnetId": [subnet], "routeTableId": [table]})
     assert kit.run(PRIVATE_SUBNETS, kit.stack(gateway, subnet, table, association)) == []
+
+
+def test_default_acl_whose_vpc_link_is_unknown_counts_for_a_vpc_of_its_provider(kit):
+    """The required defaultNetworkAclId may be unknown (or vanish under mocks): one VPC of its provider is covered."""
+    euw1, use1 = kit.provider(name="aws-euw1"), kit.provider(name="aws-use1", region="us-east-1")
+    vpc_euw1 = kit.resource(VPC, {"tags": {"Name": "vpc-euw1"}}, "vpc-euw1", provider=euw1)
+    vpc_use1 = kit.resource(VPC, {"tags": {"Name": "vpc-use1"}}, "vpc-use1", provider=use1)
+    other_euw1 = kit.resource(VPC, {"tags": {"Name": "other-euw1"}}, "other-euw1", provider=euw1)
+    default = kit.resource(DEFAULT_NETWORK_ACL, {"ingress": []}, "default-acl-euw1", provider=euw1, dependencies=[])
+    violations = kit.run(NACL, kit.stack(vpc_euw1, vpc_use1, other_euw1, default))
+    assert [urn for _, urn in violations] == [vpc_use1.urn, other_euw1.urn]

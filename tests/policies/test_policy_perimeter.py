@@ -46,6 +46,8 @@ def bucket_policy(kit, *statements, accounts=(ACCOUNT,), config=None):
           Condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}}),
     allow({"Service": "delivery.logs.amazonaws.com"}, "s3:PutObject",
           Condition={"StringEquals": {"aws:SourceOrgID": "o-abc123"}}),
+    allow({"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject",
+          Condition={"StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/t"}}),
 ])
 def test_grants_within_the_organisation_are_compliant(kit, statement):
     assert kit.run(ORG_ONLY, bucket_policy(kit, DENY_TLS, statement)) == []
@@ -58,8 +60,16 @@ def test_grants_within_the_organisation_are_compliant(kit, statement):
     (allow({"AWS": "*"}, Condition={"StringEquals": {"aws:PrincipalAccount": OTHER}}),
      "principal '*' without an organisation condition"),
     (allow({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject"),
-     "service principal 'logging.s3.amazonaws.com' without aws:SourceAccount (of a trusted account) or "
-     "aws:SourceOrgID"),
+     "service principal 'logging.s3.amazonaws.com' without aws:SourceAccount or aws:SourceArn (of a trusted "
+     "account) or aws:SourceOrgID"),
+    (allow({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject",
+           Condition={"ArnLike": {"aws:SourceArn": "arn:aws:s3:::fraud-dev-raw"}}),
+     "service principal 'logging.s3.amazonaws.com' without aws:SourceAccount or aws:SourceArn (of a trusted "
+     "account) or aws:SourceOrgID"),
+    (allow({"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject",
+           Condition={"StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:eu-west-1:{OTHER}:trail/t"}}),
+     "service principal 'cloudtrail.amazonaws.com' without aws:SourceAccount or aws:SourceArn (of a trusted "
+     "account) or aws:SourceOrgID"),
     (allow({"CanonicalUser": "79a59df900b949e55d96a1e698fbaced"}),
      "a CanonicalUser principal (another account's S3 identity)"),
     ({"Effect": "Allow", "NotPrincipal": {"AWS": ACCOUNT}, "Action": "s3:GetObject", "Resource": "*"},
@@ -112,7 +122,7 @@ def identity(*statements):
                                        {"StringEquals": {"aws:ResourceOrgID": "o-abc123"}}])
 def test_s3_statements_with_a_resource_perimeter_are_compliant(kit, resource_type, condition):
     document = identity(allow(None, ["s3:GetObject", "s3:PutObject"], Condition=condition),
-                        allow(None, "s3:ListAllMyBuckets", "*"),
+                        allow(None, ["s3:ListAllMyBuckets", "s3:PutAccountPublicAccessBlock"], "*"),
                         allow(None, "kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/k"),
                         {"Effect": "Deny", "Action": "s3:*", "Resource": "*"})
     assert kit.run(RESOURCE_ACCOUNT, kit.args(resource_type, {"policy": document})) == []
