@@ -11,6 +11,7 @@ retention (workload roles may not create log groups).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -127,9 +128,10 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                     namespace="AWS/SageMaker", metric_name=metric_name, dimensions=dimensions, period=ALARM_PERIOD,
                     stat=stat))
 
-        common = dict(comparison_operator="GreaterThanThreshold", evaluation_periods=2, datapoints_to_alarm=2,
-                      treat_missing_data="notBreaching", alarm_actions=list(args.alarm_actions),
-                      ok_actions=list(args.alarm_actions), opts=child)
+        common: dict[str, Any] = dict(
+            comparison_operator="GreaterThanThreshold", evaluation_periods=2, datapoints_to_alarm=2,
+            treat_missing_data="notBreaching", alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions), opts=child)
         errors = aws.cloudwatch.MetricAlarm(
             names.resource(f"{model.name}-5xx", region), name=names.resource(f"{model.name}-5xx", region),
             alarm_description=f"{self.endpoint_name}: more than {model.error_alarm_percent}% of invocations fail "
@@ -139,14 +141,14 @@ class SageMakerEndpoint(pulumi.ComponentResource):
                             aws.cloudwatch.MetricAlarmMetricQueryArgs(
                                 id="rate", expression="IF(invocations > 0, 100 * errors / invocations, 0)",
                                 label="5xx %", return_data=True)],
-            **common)  # type: ignore[arg-type]
+            **common)
         latency = aws.cloudwatch.MetricAlarm(
             names.resource(f"{model.name}-latency", region), name=names.resource(f"{model.name}-latency", region),
             alarm_description=f"{self.endpoint_name}: p99 model latency above {model.latency_alarm_ms} ms; "
                               f"rolls a release back",
             namespace="AWS/SageMaker", metric_name="ModelLatency", dimensions=dimensions, period=ALARM_PERIOD,
             extended_statistic="p99", threshold=float(model.latency_alarm_ms * 1000),  # microseconds
-            **common)  # type: ignore[arg-type]
+            **common)
         return {"5xx": errors, "latency": latency}
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 
 import pulumi
+import pulumi_aws as aws
 
-from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, parse
+from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, parse
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -126,8 +128,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
 
 
 def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutputs],
-                        execution_role_arn: pulumi.Input[str], models_buckets: dict[str, pulumi.Input[str]],
-                        models_keys: dict[str, pulumi.Input[str]], providers: dict) -> dict[str, dict[str, SageMakerEndpoint]]:
+                        execution_role_arn: pulumi.Input[str], models_buckets: Mapping[str, pulumi.Input[str]],
+                        models_keys: Mapping[str, pulumi.Input[str]],
+                        providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, SageMakerEndpoint]]:
     """`{model: {region: endpoint}}` for every model served on SageMaker, in each of its regions."""
     names = names_of(config)
     endpoints: dict[str, dict[str, SageMakerEndpoint]] = {}
@@ -135,14 +138,14 @@ def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutp
         if model.target != "sagemaker":
             continue
         for region in model.served_regions:
-            network = platform.apply(lambda p, r=region: p.networks[r])
+            network: pulumi.Output[RegionNetwork] = platform.apply(lambda p, r=region: p.networks[r])  # type: ignore[misc]
             endpoints.setdefault(model.name, {})[region] = SageMakerEndpoint(
                 names.resource(f"{model.name}-serving", region),
                 SageMakerEndpointArgs(
                     names, region, model, execution_role_arn, models_buckets[region], models_keys[region],
                     subnet_ids=network.apply(lambda n: n.private_subnet_ids),
                     security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
-                    logs_key_arn=platform.apply(lambda p, r=region: p.logs_key_arns[r]),
+                    logs_key_arn=platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
                     log_retention_days=config.logs.retention_days),
                 providers[region])
     return endpoints

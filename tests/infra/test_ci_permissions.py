@@ -16,7 +16,8 @@ def target_arn(view, resource, account: str, action: str) -> str:
     """The ARN an action on this resource is authorized against (as AWS builds it)."""
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
-        return inputs.get("role") or inputs.get("iamRoleArn") or inputs["roleArn"]
+        return (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("executionRoleArn")
+                or inputs["roleArn"])
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
         "aws:sagemaker/featureGroup:FeatureGroup": "arn:aws:sagemaker:{region}:{account}:feature-group/{name}",
