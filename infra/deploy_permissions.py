@@ -33,7 +33,8 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
-    "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "cloudwatch:DescribeAlarms",
+    "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
+    "cloudwatch:DescribeAlarms",
 )
 
 
@@ -58,11 +59,14 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        # feature groups, model package groups, model cards, tracking servers ... named `<scope>-<env>-*`
+        # feature groups, models, endpoints, package groups, model cards, tracking servers ... named `<scope>-<env>-*`
         ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
         *(("Operations", f"{service}:*", operations) for service in ("ecr", "sns", "cloudwatch", "events", "budgets")),
+        ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
+        ("Autoscaling", "application-autoscaling:*",
+         [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
     ]
 
 
@@ -129,6 +133,24 @@ def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
     network ... ARNs of this account and environment), except where a verb would reach data. Without
     statement ids: a boundary is one managed policy of at most 6,144 characters."""
-    return [{key: value for key, value in {**statement, "Action": verb_patterns(statement["Action"])}.items()
-             if key != "Sid"}
+    return [{key: value for key, value in
+             {**statement, "Action": _ceiling_actions(statement["Sid"], statement["Action"])}.items() if key != "Sid"}
             for statement in deploy_statements(names, types)]
+
+
+# Scopes of one resource type that holds no data: a noun, not a verb, bounds them (shorter; the CI
+# boundary is a managed policy of at most 6,144 characters).
+NOUN_CEILING = {
+    "Alarms": ("cloudwatch:*Alarm*", "cloudwatch:*Tag*", "cloudwatch:Untag*"),
+    "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
+                    "application-autoscaling:Untag*"),
+}
+
+
+def _ceiling_actions(sid: str, actions: list[str]) -> list[str]:
+    if sid not in NOUN_CEILING:
+        return verb_patterns(actions)
+    outside = [a for a in actions if not any(fnmatchcase(a, p) for p in NOUN_CEILING[sid])]
+    if outside:
+        raise KeyError(f"deploy action(s) {outside} fit no pattern of {sid} in NOUN_CEILING")
+    return list(NOUN_CEILING[sid])

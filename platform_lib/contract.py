@@ -74,6 +74,7 @@ class TeamOutputs(Contract):
     alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # serving region -> alerts topic
     dashboard: str | None = None                          # CloudWatch dashboard (primary region)
     budget: str | None = None                             # AWS Budget name
+    endpoints: dict[str, dict[str, str]] = {}   # served model -> region -> SageMaker endpoint name
 
 
 class ContractError(Exception):

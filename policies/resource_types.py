@@ -65,6 +65,7 @@ _S3_BUCKET_READ = ("s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfigurat
                    "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
                    "s3:GetEncryptionConfiguration")
 _TAG_EC2 = ("ec2:CreateTags", "ec2:DeleteTags")
+_TAG_SAGEMAKER = ("sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags")
 
 
 def _types(*types: ResourceType) -> Mapping[str, ResourceType]:
@@ -300,6 +301,34 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                deploy_actions=("athena:CreateWorkGroup", "athena:GetWorkGroup", "athena:UpdateWorkGroup",
                                "athena:DeleteWorkGroup", "athena:TagResource", "athena:UntagResource",
                                "athena:ListTagsForResource")),
+    _blueprint("aws:sagemaker/model:Model", arn="arn:aws:sagemaker:{region}:{account}:model/{name}",
+               deploy_actions=("sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
+                               *_TAG_SAGEMAKER, "iam:PassRole")),
+    _blueprint("aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+               arn="arn:aws:sagemaker:{region}:{account}:endpoint-config/{name}",
+               deploy_actions=("sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
+                               "sagemaker:DeleteEndpointConfig", *_TAG_SAGEMAKER)),
+    _blueprint("aws:sagemaker/endpoint:Endpoint", arn="arn:aws:sagemaker:{region}:{account}:endpoint/{name}",
+               physical_name="name", name_scope="region",
+               deploy_actions=("sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint",
+                               "sagemaker:DeleteEndpoint", "cloudwatch:DescribeAlarms", *_TAG_SAGEMAKER)),
+    _blueprint("aws:cloudwatch/metricAlarm:MetricAlarm", id="{name}",
+               arn="arn:aws:cloudwatch:{region}:{account}:alarm:{name}", physical_name="name", name_scope="region",
+               deploy_actions=("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
+                               "cloudwatch:TagResource", "cloudwatch:UntagResource",
+                               "cloudwatch:ListTagsForResource")),
+    _blueprint("aws:appautoscaling/target:Target",
+               deploy_actions=("application-autoscaling:RegisterScalableTarget",
+                               "application-autoscaling:DescribeScalableTargets",
+                               "application-autoscaling:DeregisterScalableTarget",
+                               "application-autoscaling:TagResource", "application-autoscaling:UntagResource",
+                               "application-autoscaling:ListTagsForResource", "iam:CreateServiceLinkedRole",
+                               "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities")),
+    _blueprint("aws:appautoscaling/policy:Policy",
+               deploy_actions=("application-autoscaling:PutScalingPolicy",
+                               "application-autoscaling:DescribeScalingPolicies",
+                               "application-autoscaling:DeleteScalingPolicy", "cloudwatch:PutMetricAlarm",
+                               "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms")),
     # -- stateful types the protection rule knows, whether or not the program creates them yet ---
     ResourceType("aws:s3/bucketV2:BucketV2", stateful=True),
     ResourceType("aws:sagemaker/domain:Domain", stateful=True),

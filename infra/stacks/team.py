@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 
 import pulumi
+import pulumi_aws as aws
 
 from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
@@ -17,7 +20,7 @@ from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, TrackingOutputs, parse
+from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, TrackingOutputs, parse
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -136,6 +139,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     budget = TeamBudget(names.resource("cost"),
                         BudgetArgs(names, config.cost_center, config.budget.monthly_usd, config.owners),
                         providers[primary])
+    endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
+                                    {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
+                                    providers)
     return {
         "kind": "team",
         "team": config.team,
@@ -155,4 +161,30 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "alertsTopicArns": observability.alerts.arns,
         "dashboard": observability.dashboard.dashboard_name,
         "budget": budget.budget.name,
+        "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
+                      for model, regions in endpoints.items()},
     }
+
+
+def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutputs],
+                        execution_role_arn: pulumi.Input[str], models_buckets: Mapping[str, pulumi.Input[str]],
+                        models_keys: Mapping[str, pulumi.Input[str]],
+                        providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, SageMakerEndpoint]]:
+    """`{model: {region: endpoint}}` for every model served on SageMaker, in each of its regions."""
+    names = names_of(config)
+    endpoints: dict[str, dict[str, SageMakerEndpoint]] = {}
+    for model in config.served.models:
+        if model.target != "sagemaker":
+            continue
+        for region in model.served_regions:
+            network: pulumi.Output[RegionNetwork] = platform.apply(lambda p, r=region: p.networks[r])  # type: ignore[misc]
+            endpoints.setdefault(model.name, {})[region] = SageMakerEndpoint(
+                names.resource(f"{model.name}-serving", region),
+                SageMakerEndpointArgs(
+                    names, region, model, execution_role_arn, models_buckets[region], models_keys[region],
+                    subnet_ids=network.apply(lambda n: n.private_subnet_ids),
+                    security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
+                    logs_key_arn=platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
+                    log_retention_days=config.logs.retention_days),
+                providers[region])
+    return endpoints

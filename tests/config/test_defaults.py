@@ -19,6 +19,7 @@ from platform_lib.config.schema import (
     PerimeterConfig,
     PlatformConfig,
     Section,
+    ServingConfig,
     StorageConfig,
     TeamConfig,
     TrackingConfig,
@@ -56,7 +57,8 @@ def test_sections_are_found_from_field_types():
                                         "tracking": TrackingConfig}
     assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
                                     "features": FeaturesConfig, "modelRegistry": ModelRegistryConfig,
-                                    "observability": ObservabilityConfig, "budget": BudgetConfig}
+                                    "observability": ObservabilityConfig, "budget": BudgetConfig,
+                                    "serving": ServingConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -72,6 +74,7 @@ def test_environment_defaults_are_collected_from_the_sections():
         "tracking": {"size": "Small"},
         "observability": {"latencyLimitMs": 1000, "serverErrorsLimit": 10},
         "budget": {"monthlyUsd": 2000},
+        "serving": {"minCapacity": 1, "rolloutStrategy": "canary", "dataCapturePercent": 0},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

@@ -16,7 +16,8 @@ def target_arn(view, resource, account: str, action: str) -> str:
     """The ARN an action on this resource is authorized against (as AWS builds it)."""
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
-        return inputs.get("role") or inputs.get("iamRoleArn") or inputs["roleArn"]
+        return (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("executionRoleArn")
+                or inputs["roleArn"])
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
         "aws:sagemaker/featureGroup:FeatureGroup": "arn:aws:sagemaker:{region}:{account}:feature-group/{name}",
@@ -26,6 +27,9 @@ def target_arn(view, resource, account: str, action: str) -> str:
             "arn:aws:glue:{region}:{account}:catalog",
         "aws:athena/workgroup:Workgroup": "arn:aws:athena:{region}:{account}:workgroup/{name}",
     }
+    serving = serving_target(resource, region, account, action)
+    if serving:
+        return serving
     if resource.type in by_type:
         name = inputs.get("featureGroupName") or inputs.get("name", "")
         return by_type[resource.type].format(region=region, account=account, name=name)
@@ -85,6 +89,28 @@ def target_arn(view, resource, account: str, action: str) -> str:
     if service == "guardduty":
         return f"arn:aws:guardduty:{region}:{account}:detector/{resource.id}"
     return "*"
+
+
+def serving_target(resource, region: str, account: str, action: str) -> str | None:
+    """Serving types (issue 12) act on their endpoint, alarms, scalable target and a service-linked role."""
+    inputs, service = resource.inputs, action.split(":")[0]
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    if resource.type.startswith("aws:appautoscaling/"):
+        if action == "iam:CreateServiceLinkedRole":
+            return (f"arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                    f"AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+        if service == "sagemaker":
+            return f"{sagemaker}:endpoint/{inputs['resourceId'].split('/')[1]}"
+        if service == "cloudwatch":
+            return f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-{inputs['resourceId']}-AlarmHigh-1"
+        return f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/0123456789abcdef"
+    kinds = {"aws:sagemaker/model:Model": "model", "aws:sagemaker/endpoint:Endpoint": "endpoint",
+             "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config"}
+    if resource.type in kinds and service == "sagemaker":
+        return f"{sagemaker}:{kinds[resource.type]}/{inputs.get('name') or resource.id}"
+    if resource.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return f"arn:aws:cloudwatch:{region}:{account}:alarm:{inputs['name']}"
+    return None
 
 
 def ci_documents(plans, env: str):

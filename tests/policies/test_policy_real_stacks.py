@@ -53,6 +53,9 @@ def rewrite_policy(name, token, change: Callable[[dict[str, Any]], None]):
     return mutate
 
 
+ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+
+
 def add_resource(like_name, like_token, name, token, inputs, **changes):
     """A new resource of ``token`` named ``name``, registered like ``like_name`` (same provider and parent)."""
     def mutate(resources):
@@ -132,6 +135,16 @@ MUTATIONS: dict[str, tuple[str, str, Callable[[list[Any]], None]]] = {
         "platform-dev-vpc-euw1", "aws:ec2/vpc:Vpc", "platform-dev-bastion-acl", "aws:ec2/networkAcl:NetworkAcl",
         OPEN_SSH_ACL)),
     "prod-platform-threat-detection": ("platform-prod", "aws-use1", drop_detectors_and_trails),
+    # Serving (issue 12): a hand-edited configuration without its key, a model let out of the VPC, a
+    # prod variant scaled down to one instance.
+    "sagemaker-endpoint-config-kms-encrypted": ("fraud-prod", "fraud-prod-scorer-config-use1", set_input(
+        "fraud-prod-scorer-config-use1", ENDPOINT_CONFIG, "kmsKeyArn", None)),
+    "sagemaker-model-vpc-network-isolation": ("fraud-prod", "fraud-prod-scorer-model-euw1", set_input(
+        "fraud-prod-scorer-model-euw1", "aws:sagemaker/model:Model", "enableNetworkIsolation", False)),
+    "sagemaker-prod-variant-min-instances": ("fraud-prod", "fraud-prod-scorer-config-euw1", set_input(
+        "fraud-prod-scorer-config-euw1", ENDPOINT_CONFIG, "productionVariants",
+        [{"variantName": "AllTraffic", "modelName": "m", "instanceType": "ml.m5.large", "initialInstanceCount": 1,
+          "initialVariantWeight": 1}])),
 }
 
 

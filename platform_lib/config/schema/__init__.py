@@ -37,6 +37,7 @@ from .observability import ObservabilityConfig
 from .platform import PlatformConfig
 from .registries import ContainerRegistryConfig
 from .security import BaselineConfig, PerimeterConfig
+from .serving import ServedModel, ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
@@ -55,7 +56,7 @@ __all__ = [
     "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "BudgetConfig",
     "CiConfig", "ContainerRegistryConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Gate",
     "Invalid", "LogsConfig", "Model", "ModelDeclaration", "ModelRegistryConfig", "NetworkConfig",
-    "ObservabilityConfig", "PerimeterConfig", "PlatformConfig", "Region", "TrackingConfig",
-    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
+    "ObservabilityConfig", "PerimeterConfig", "PlatformConfig", "Region", "RetentionDays", "Section", "ServedModel",
+    "ServingConfig", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TrackingConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

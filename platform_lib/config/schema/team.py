@@ -13,6 +13,7 @@ from .features import FeaturesConfig
 from .models import ModelRegistryConfig
 from .observability import ObservabilityConfig
 from .security import PerimeterConfig
+from .serving import ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
 
@@ -43,6 +44,8 @@ class TeamConfig(StackBase):
     model_registry: ModelRegistryConfig = ModelRegistryConfig.model_validate({})
     observability: ObservabilityConfig
     budget: BudgetConfig
+    # `serving:` in YAML; `config.serving` is the list of serving regions (StackBase).
+    served: ServingConfig = Field(default=ServingConfig.model_validate({}), alias="serving")
 
     @property
     def platform_stack_name(self) -> str:
@@ -76,3 +79,31 @@ class TeamConfig(StackBase):
                 raise Invalid(f"model package group {group!r} would be longer than SageMaker's 63 characters; "
                               f"shorten the model name", at=("modelRegistry", "models", index, "name"))
         return self
+
+    @model_validator(mode="after")
+    def _serving_fits_the_environment(self) -> TeamConfig:
+        """Each model's regions are serving regions (all of them unless it says); prod serves from at
+        least 2 instances, rolls out gradually and captures data."""
+        resolved = []
+        for index, model in enumerate(self.served.models):
+            at = ("serving", "models", index)
+            for position, region in enumerate(model.regions or []):
+                if region not in self.serving:
+                    raise Invalid(f"{region} is not a serving region of this team "
+                                  f"({', '.join(self.serving)}); add it to servingRegions or "
+                                  f"remove it here", at=(*at, "regions", position))
+            if self.environment == "prod":
+                if (model.min_capacity or 0) < 2:
+                    raise Invalid(f"prod serves from at least 2 instances across AZs, not {model.min_capacity}",
+                                  at=(*at, "minCapacity"))
+                if model.rollout is not None and model.rollout.strategy == "all-at-once":
+                    raise Invalid("prod rolls out canary or linear (rolled back on alarms), not all-at-once",
+                                  at=(*at, "rollout", "strategy"))
+                if not model.data_capture_percent:
+                    raise Invalid("prod captures data (drift monitoring reads it): 1-100, not 0",
+                                  at=(*at, "dataCapturePercent"))
+            resolved.append(model if model.regions else
+                            model.model_copy(update={"regions": list(self.serving)}))
+        object.__setattr__(self.served, "models", resolved)
+        return self
+
