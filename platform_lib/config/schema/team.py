@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import ENVIRONMENTS, Invalid, Slug
+from .base import ENVIRONMENTS, PER_ENVIRONMENT, Invalid, Slug
 from .features import FeaturesConfig
 from .security import PerimeterConfig
 from .stack import StackBase
@@ -32,7 +32,7 @@ class TeamConfig(StackBase):
     kind: Literal["team"]
     team: Slug
     platform_stack: Annotated[str, AfterValidator(stack_name)] | None = Field(
-        default=None, description="defaults to platform-<environment>"
+        default=None, description="defaults to platform-<environment>", json_schema_extra=PER_ENVIRONMENT
     )
     storage: StorageConfig
     perimeter: PerimeterConfig
