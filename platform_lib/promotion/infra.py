@@ -228,3 +228,23 @@ def _yaml() -> YAML:
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
+
+
+def set_model_version(path: Path, model: str, version: int) -> None:
+    """Record in a stack file (``ml-platform:modelVersions``) the package version it serves; comments kept."""
+    yaml = _yaml()
+    document = yaml.load(path.read_text(encoding="utf-8"))
+    config = document["config"]
+    key = f"{NAMESPACE}:modelVersions"
+    if key not in config:
+        config[key] = CommentedMap()
+    config[key][model] = version
+    out = io.StringIO()
+    yaml.dump(document, out)
+    write_atomically(path, out.getvalue())
+
+
+def model_version(path: Path, model: str) -> int | None:
+    versions = raw_config(path).get(f"{NAMESPACE}:modelVersions") or {}
+    value = versions.get(model)
+    return int(value) if value is not None else None
