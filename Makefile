@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)             # the whole lifecycle on an embedded AWS (moto): plan, train, register, approve, deploy, invoke
 	$(BIN)/python -m platform_lib.demo
 
-test: $(STAMP)
+test: $(STAMP) lint       # lint and types first: they take seconds, the tests minutes
 	$(BIN)/pytest -n 2
 
 lint: $(STAMP)             # ruff (style, import order, bugbear) and mypy (with the pydantic plugin)

@@ -122,7 +122,6 @@ def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
 
 
 def test_command_groups_are_modules_registered_by_one_line_each():
-    import importlib
 
     from platform_lib.cli import app
 
