@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from infra.documents import Statement, allow, in_account
+from infra.documents import Statement, allow, grants_for_aws_resources, in_account
 from infra.naming import Names
 from policies.resource_types import RESOURCE_TYPES
 
@@ -33,6 +33,7 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+    "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "cloudwatch:DescribeAlarms",
 )
 
 
@@ -40,6 +41,9 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
+    # Registries, tracking, alerting and budgets: one statement, each service's names of this environment.
+    # (the actions name the service; every other name of theirs carries the environment)
+    operations = [f"arn:aws:ecr:*:{account}:repository/*", f"arn:aws:*:*:{account}:{env}"]
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
@@ -54,9 +58,11 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        ("FeatureGroups", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:feature-group/{env}"]),
+        # feature groups, model package groups, model cards, tracking servers ... named `<scope>-<env>-*`
+        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
+        *(("Operations", f"{service}:*", operations) for service in ("ecr", "sns", "cloudwatch", "events", "budgets")),
     ]
 
 
@@ -71,6 +77,7 @@ def deploy_actions(types: Iterable[str]) -> list[str]:
 
 def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """Allow statements granting exactly the deploy actions of `types`, each on its narrowest scope."""
+    types = list(types)
     grouped: dict[str, tuple[list[str], list[str]]] = {}
     scopes = _scopes(names)
     for action in deploy_actions(types):
@@ -81,9 +88,12 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
-    return [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
-                  **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
-            for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+    statements = [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
+                        **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
+                  for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+    if "aws:ecr/repository:Repository" in types:   # ECR makes a grant on a repository's key for itself
+        statements.append(grants_for_aws_resources(f"arn:aws:kms:*:{names.account_id}:key/*", sid="KeyGrants"))
+    return statements
 
 
 # Never widened: `s3:Get*` would reach objects (IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names

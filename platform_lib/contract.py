@@ -30,6 +30,16 @@ class RegionNetwork(Contract):
     s3_endpoint_id: str | None = None                # the S3 gateway endpoint: the data perimeter's door
 
 
+class TrackingOutputs(Contract):
+    """The environment's MLflow tracking server: clients use its ARN as MLFLOW_TRACKING_URI."""
+
+    arn: str
+    url: str
+    region: str
+    artifact_bucket: str
+    artifact_key_arn: str
+
+
 class PlatformOutputs(Contract):
     kind: Literal["platform"]
     environment: str
@@ -40,6 +50,9 @@ class PlatformOutputs(Contract):
     ci_role_arn: str
     logs_key_arns: dict[str, str]
     networks: dict[str, RegionNetwork]
+    image_repositories: dict[str, dict[str, str]] = Field(default_factory=dict)  # image -> region -> URI
+    tracking: TrackingOutputs | None = None
+    alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # region -> platform alerts topic
 
 
 class TeamOutputs(Contract):
@@ -57,6 +70,10 @@ class TeamOutputs(Contract):
     feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup
+    model_package_groups: dict[str, str] | None = None   # model -> package group (None: older stack)
+    alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # serving region -> alerts topic
+    dashboard: str | None = None                          # CloudWatch dashboard (primary region)
+    budget: str | None = None                             # AWS Budget name
 
 
 class ContractError(Exception):

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
+from infra.components.tracking import TRACKING_ACTIONS
 from infra.deploy_permissions import ceiling_statements, deploy_statements
 from infra.documents import KEY_USE_ACTIONS, allow, grants_for_aws_resources, in_account
 from infra.guardrails import sagemaker_guardrails
@@ -71,6 +72,7 @@ def workload_boundary_document(names: Names, subnet_ids: Sequence[str], security
         allow(KEY_USE_ACTIONS, account_keys, sid="AccountKeys"),
         grants_for_aws_resources(account_keys, sid="AccountKeyGrants"),
         allow(SAGEMAKER_WORKLOAD_ACTIONS, f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
+        allow(TRACKING_ACTIONS, f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
         allow(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "logs:DescribeLogGroups", *VPC_ENI_ACTIONS],
               "*", sid="Unscoped"),
         allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],

@@ -6,14 +6,18 @@ from typing import cast
 
 import pulumi
 
+from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
+from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
+from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
+from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, parse
+from platform_lib.contract import ContractError, PlatformOutputs, TrackingOutputs, parse
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -30,6 +34,8 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
         raise ContractError(f"team stack is {config.environment} but {stack} is {platform.environment}")
     if platform.account_id != config.account_id:
         raise ContractError(f"team stack targets account {config.account_id} but {stack} is in {platform.account_id}")
+    if platform.tracking is None:
+        raise ContractError(f"{stack} exports no tracking server (an older platform): update it first")
     unserved = [r for r in config.regions if r not in platform.regions]
     if unserved:
         raise ContractError(f"region(s) {unserved} of this team are not regions of {stack} ({platform.regions})")
@@ -59,6 +65,8 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
                           users=[execution, *feature_services, *break_glass]),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
                             users=[execution, *replication, *break_glass]),
+        "alerts": KeyDomain(f"Alert topics of team {config.team}", config.serving, via_services=["sns"],
+                            extra_statements=lambda account, region: [alerts_key_statement(account)]),
     }
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
@@ -86,7 +94,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
             names,
             primary_bucket_arns=[b.arn for b in lake.buckets.values()],
             replica_bucket_arns=[b.arn for b in lake.model_replicas.values()],
-            key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+            key_arns=[arn for domain in ("data", "models") for arn in key_arns[domain].values()],
             permissions_boundary=boundary,
             sagemaker_subnet_ids=platform.apply(
                 lambda p: [s for n in p.networks.values() for s in n.private_subnet_ids]),
@@ -101,6 +109,33 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
         permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
         crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
+    tracking = platform.apply(lambda p: cast(TrackingOutputs, p.tracking))   # _check: never None
+    TrackingAccess(
+        names.resource("tracking-access"),
+        TrackingAccessArgs(names, identity.execution_role.name, tracking.apply(lambda t: t.arn),
+                           tracking.apply(lambda t: t.artifact_bucket), tracking.apply(lambda t: t.artifact_key_arn)),
+        providers[primary],
+    )
+    registry = ModelRegistry(
+        names.resource("model-registry"),
+        ModelRegistryArgs(names, primary, [
+            ModelSpec(m.name, m.description, tuple((g.metric, g.comparison, g.threshold) for g in m.gates))
+            for m in config.model_registry.models], config.model_registry.reader_accounts,
+            protect=config.protect_stateful),
+        providers[primary],
+    )
+    watch = config.observability
+    observability = TeamObservability(
+        names.resource("observability"),
+        TeamObservabilityArgs(
+            AlertsArgs(names, config.serving, primary, watch.notify or config.owners, keys.arns("alerts")),
+            models=[m.name for m in config.model_registry.models], latency_limit_ms=watch.latency_limit_ms,
+            server_errors_limit=watch.server_errors_limit),
+        providers,
+    )
+    budget = TeamBudget(names.resource("cost"),
+                        BudgetArgs(names, config.cost_center, config.budget.monthly_usd, config.owners),
+                        providers[primary])
     return {
         "kind": "team",
         "team": config.team,
@@ -116,4 +151,8 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
         "featureDatabase": features.database.name,
         "athenaWorkgroup": features.workgroup.name,
+        "modelPackageGroups": registry.group_names,
+        "alertsTopicArns": observability.alerts.arns,
+        "dashboard": observability.dashboard.dashboard_name,
+        "budget": budget.budget.name,
     }

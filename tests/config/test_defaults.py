@@ -7,16 +7,21 @@ from pydantic import Field
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     BaselineConfig,
+    BudgetConfig,
     CiConfig,
+    ContainerRegistryConfig,
     FeaturesConfig,
     LogsConfig,
     Model,
+    ModelRegistryConfig,
     NetworkConfig,
+    ObservabilityConfig,
     PerimeterConfig,
     PlatformConfig,
     Section,
     StorageConfig,
     TeamConfig,
+    TrackingConfig,
     deep_merge,
     sections,
 )
@@ -47,9 +52,11 @@ def test_merging_does_not_alter_the_defaults():
 
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
-                                        "baseline": BaselineConfig}
+                                        "baseline": BaselineConfig, "containerRegistry": ContainerRegistryConfig,
+                                        "tracking": TrackingConfig}
     assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
-                                    "features": FeaturesConfig}
+                                    "features": FeaturesConfig, "modelRegistry": ModelRegistryConfig,
+                                    "observability": ObservabilityConfig, "budget": BudgetConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -61,6 +68,10 @@ def test_environment_defaults_are_collected_from_the_sections():
                      "guardDuty": False, "configRecorder": False},
         "perimeter": {"enforced": True},
         "features": {"queryLimitGb": 50},
+        "containerRegistry": {"untaggedExpiryDays": 7, "keepReleases": 20},
+        "tracking": {"size": "Small"},
+        "observability": {"latencyLimitMs": 1000, "serverErrorsLimit": 10},
+        "budget": {"monthlyUsd": 2000},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

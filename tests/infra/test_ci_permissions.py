@@ -29,6 +29,36 @@ def target_arn(view, resource, account: str, action: str) -> str:
     if resource.type in by_type:
         name = inputs.get("featureGroupName") or inputs.get("name", "")
         return by_type[resource.type].format(region=region, account=account, name=name)
+    # issue 11: registries, tracking, alerting, budgets (template, the input naming the resource)
+    registry_types = {
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker", "model-package-group/{}",
+                                                              "modelPackageGroupName"),
+        "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ("sagemaker", "model-package-group/{}",
+                                                                          "modelPackageGroupName"),
+        "aws:sagemaker/modelCard:ModelCard": ("sagemaker", "model-card/{}", "modelCardName"),
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": ("sagemaker", "mlflow-tracking-server/{}",
+                                                                    "trackingServerName"),
+        "aws:ecr/repository:Repository": ("ecr", "repository/{}", "name"),
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy": ("ecr", "repository/{}", "repository"),
+        "aws:ecr/repositoryPolicy:RepositoryPolicy": ("ecr", "repository/{}", "repository"),
+        "aws:sns/topic:Topic": ("sns", "{}", "name"),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{}", "name"),
+        "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{}", "name"),
+    }
+    if resource.type == "aws:ecr/repository:Repository" and action.startswith("kms:"):
+        return inputs["encryptionConfigurations"][0]["kmsKey"]   # ECR's grant on the repository's key
+    if resource.type == "aws:ecr/replicationConfiguration:ReplicationConfiguration":
+        return (f"arn:aws:iam::{account}:role/aws-service-role/replication.ecr.amazonaws.com/"
+                "AWSServiceRoleForECRReplication")
+    if resource.type in registry_types:
+        service_name, template, key = registry_types[resource.type]
+        return f"arn:aws:{service_name}:{region}:{account}:" + template.format(inputs[key])
+    if resource.type in ("aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription"):
+        return inputs.get("arn") or inputs["topic"]
+    if resource.type == "aws:cloudwatch/dashboard:Dashboard":
+        return f"arn:aws:cloudwatch::{account}:dashboard/{inputs['dashboardName']}"
+    if resource.type == "aws:budgets/budget:Budget":
+        return f"arn:aws:budgets::{account}:budget/{inputs['name']}"
     if action == "iam:CreateServiceLinkedRole" and resource.type.startswith("aws:guardduty"):
         return f"arn:aws:iam::{account}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
     service, name = kind.split("/")

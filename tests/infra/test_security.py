@@ -20,9 +20,10 @@ def test_keys_rotate_and_wait_before_deletion(plans, stack):
 
 def test_team_keys_per_domain_and_region(plans):
     names = sorted(k.name for k in plans["fraud-prod"].of_type(KEY))
-    assert names == ["fraud-prod-data-euw1", "fraud-prod-models-euw1", "fraud-prod-models-use1"]
+    assert names == ["fraud-prod-alerts-euw1", "fraud-prod-alerts-use1", "fraud-prod-data-euw1",
+                     "fraud-prod-models-euw1", "fraud-prod-models-use1"]
     aliases = {a.inputs["name"] for a in plans["fraud-prod"].of_type("aws:kms/alias:Alias")}
-    assert aliases == {"alias/fraud-prod-data", "alias/fraud-prod-models"}
+    assert aliases == {"alias/fraud-prod-alerts", "alias/fraud-prod-data", "alias/fraud-prod-models"}
 
 
 def test_key_policy_is_least_privilege(plans):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from platform_lib.contract import PlatformOutputs, TeamOutputs
-from platform_lib.plan.runner import plan_stacks, stack_files
+from platform_lib.plan.runner import deployment_order, plan_stacks, stack_files
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 EXAMPLES = ["platform-dev", "platform-prod", "fraud-dev", "fraud-prod", "vision-dev", "vision-prod"]
@@ -45,7 +45,7 @@ def test_team_stacks_do_not_collide_across_teams(plans):
 
 
 def test_parallel_plan_matches_in_process_plan(plans):
-    parallel = {p.stack: p for p in plan_stacks(stack_files(STACKS), jobs=2)}
-    assert list(parallel) == EXAMPLES  # deployment order
+    parallel = {p.stack: p for p in deployment_order(plan_stacks(stack_files(STACKS), jobs=2))}
+    assert list(parallel) == EXAMPLES
     for name, view in plans.items():
         assert parallel[name].as_json() == view.plan.as_json()

@@ -22,18 +22,6 @@ BRIDGE_RULES = {
 }
 """Rules whose real-stack mutation lives in tests/plan/test_policy_bridge.py."""
 
-INFRA_PENDING = {
-    "iam-no-service-wildcard-actions": "sagemaker:* in the execution policies, ec2:*/s3:*/kms:*/logs:*/sagemaker:* "
-                                       "in the CI policy",
-    "iam-no-kms-decrypt-on-all-keys": "the CI policy's kms:* on key/*",
-    "iam-s3-resource-account": "no s3:ResourceAccount in the boundaries, execution, replication and CI policies",
-    "sagemaker-role-denies-jobs-outside-vpc": "the execution roles have no VPC deny statements",
-    "network-acl-no-public-admin-ports": "the VPCs' default network ACLs are not managed",
-    "prod-platform-threat-detection": "platform-prod has no CloudTrail trail or GuardDuty detectors",
-}
-"""Rules today's example stacks violate until helper "infra"'s issue-7 work lands (the rules are right, the
-examples are not yet): their mutations are still checked, the clean-before check is skipped."""
-
 
 def find(resources, name, token):
     return next(r for r in resources if r.name == name and r.type == token)
@@ -142,7 +130,7 @@ MUTATIONS: dict[str, tuple[str, str, Callable[[list[Any]], None]]] = {
 
 def test_every_rule_has_a_real_stack_mutation():
     assert {rule.id for rule in RULES} == BRIDGE_RULES | set(MUTATIONS)
-    assert not BRIDGE_RULES & set(MUTATIONS) and set(INFRA_PENDING) <= set(MUTATIONS)
+    assert not BRIDGE_RULES & set(MUTATIONS)
 
 
 @pytest.mark.parametrize("rule", sorted(MUTATIONS))
@@ -151,14 +139,11 @@ def test_rule_catches_a_mistake_in_a_real_stack(plans, rule):
     view = plans[stack]
     env = view.plan.environment
     before = [v for v in evaluate(view.resources, env) if v.rule == rule]
-    if rule not in INFRA_PENDING:
-        assert before == [], [v.as_json() for v in before]
+    assert before == [], [v.as_json() for v in before]
     resources = copy.deepcopy(view.resources)
     mutate(resources)
     found = [v for v in evaluate(resources, env) if v.rule == rule]
     assert culprit in {v.name for v in found}, [v.as_json() for v in found]
-    already_reported = rule in INFRA_PENDING and culprit in {v.name for v in before}  # until infra lands
-    if not already_reported:
-        new = {(v.name, v.message) for v in found} - {(v.name, v.message) for v in before}
-        assert culprit in {name for name, _ in new}, "the mutation added no violation naming the culprit"
+    new = {(v.name, v.message) for v in found} - {(v.name, v.message) for v in before}
+    assert culprit in {name for name, _ in new}, "the mutation added no violation naming the culprit"
     assert {v.level for v in found} == {"mandatory" if env == "prod" else "advisory"}

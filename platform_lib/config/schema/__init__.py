@@ -26,16 +26,21 @@ from .base import (
     Section,
     Slug,
 )
+from .budget import BudgetConfig
 from .ci import CiConfig
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
 from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
+from .models import Gate, ModelDeclaration, ModelRegistryConfig
 from .network import NetworkConfig, VpcCidr
+from .observability import ObservabilityConfig
 from .platform import PlatformConfig
+from .registries import ContainerRegistryConfig
 from .security import BaselineConfig, PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
+from .tracking import TrackingConfig
 
 StackConfig = Annotated[PlatformConfig | TeamConfig, Field(discriminator="kind")]
 
@@ -47,9 +52,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig",
-    "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
-    "PerimeterConfig", "PlatformConfig", "Region",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "BudgetConfig",
+    "CiConfig", "ContainerRegistryConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Gate",
+    "Invalid", "LogsConfig", "Model", "ModelDeclaration", "ModelRegistryConfig", "NetworkConfig",
+    "ObservabilityConfig", "PerimeterConfig", "PlatformConfig", "Region", "TrackingConfig",
     "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

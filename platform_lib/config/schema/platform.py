@@ -9,8 +9,10 @@ from pydantic import model_validator
 from .base import Invalid
 from .ci import CiConfig
 from .network import NetworkConfig
+from .registries import ContainerRegistryConfig
 from .security import BaselineConfig
 from .stack import StackBase
+from .tracking import TrackingConfig
 
 
 class PlatformConfig(StackBase):
@@ -19,6 +21,8 @@ class PlatformConfig(StackBase):
     kind: Literal["platform"]
     network: NetworkConfig
     ci: CiConfig
+    container_registry: ContainerRegistryConfig
+    tracking: TrackingConfig
     baseline: BaselineConfig
 
     @model_validator(mode="after")

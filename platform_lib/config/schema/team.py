@@ -8,7 +8,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from .base import ENVIRONMENTS, PER_ENVIRONMENT, Invalid, Slug
+from .budget import BudgetConfig
 from .features import FeaturesConfig
+from .models import ModelRegistryConfig
+from .observability import ObservabilityConfig
 from .security import PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
@@ -37,6 +40,9 @@ class TeamConfig(StackBase):
     storage: StorageConfig
     perimeter: PerimeterConfig
     features: FeaturesConfig = FeaturesConfig.model_validate({})
+    model_registry: ModelRegistryConfig = ModelRegistryConfig.model_validate({})
+    observability: ObservabilityConfig
+    budget: BudgetConfig
     model_versions: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")],
                          Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict, json_schema_extra=PER_ENVIRONMENT,
@@ -60,4 +66,18 @@ class TeamConfig(StackBase):
         if prefix:
             raise Invalid(f"{self.team!r} starts with {prefix!r}, which S3 refuses at the start of a bucket "
                           f"name (the team's buckets start with its name)", at=("team",))
+        return self
+
+    @model_validator(mode="after")
+    def _registry_fits_the_stack(self) -> TeamConfig:
+        for index, account in enumerate(self.model_registry.reader_accounts):
+            if account == self.account_id:
+                raise Invalid(f"{account} is this stack's own account (accountId); readerAccounts lists the "
+                              f"organisation's other environment accounts",
+                              at=("modelRegistry", "readerAccounts", index))
+        for index, model in enumerate(self.model_registry.models):
+            group = f"{self.team}-{self.environment}-{model.name}"
+            if len(group) > 63:
+                raise Invalid(f"model package group {group!r} would be longer than SageMaker's 63 characters; "
+                              f"shorten the model name", at=("modelRegistry", "models", index, "name"))
         return self
