@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from .base import AccountId, Model, Section
+from .base import PER_ENVIRONMENT, AccountId, Model, Section
 
 MODEL_NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 Comparison = Literal[">=", ">", "<=", "<"]
@@ -80,7 +80,8 @@ class ModelRegistryConfig(Section):
 
     models: list[ModelDeclaration] = Field(default_factory=list)
     reader_accounts: list[AccountId] = Field(
-        default_factory=list, description="the organisation's other environment accounts (cross-account promotion)")
+        default_factory=list, description="the organisation's other environment accounts (cross-account promotion)",
+        json_schema_extra=PER_ENVIRONMENT)
 
     @field_validator("models")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import ENVIRONMENTS, Invalid, Slug
+from .base import ENVIRONMENTS, PER_ENVIRONMENT, Invalid, Slug
 from .budget import BudgetConfig
 from .features import FeaturesConfig
 from .models import ModelRegistryConfig
@@ -36,7 +36,7 @@ class TeamConfig(StackBase):
     kind: Literal["team"]
     team: Slug
     platform_stack: Annotated[str, AfterValidator(stack_name)] | None = Field(
-        default=None, description="defaults to platform-<environment>"
+        default=None, description="defaults to platform-<environment>", json_schema_extra=PER_ENVIRONMENT
     )
     storage: StorageConfig
     perimeter: PerimeterConfig
@@ -46,6 +46,11 @@ class TeamConfig(StackBase):
     budget: BudgetConfig
     # `serving:` in YAML; `config.serving` is the list of serving regions (StackBase).
     served: ServingConfig = Field(default=ServingConfig.model_validate({}), alias="serving")
+    model_versions: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")],
+                         Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, json_schema_extra=PER_ENVIRONMENT,
+        description="model -> package version this environment serves; written by `mlp promote model` and "
+                    "`mlp rollback`")
 
     @property
     def platform_stack_name(self) -> str:
