@@ -121,9 +121,21 @@ ALLOWED = [
             why="the deploy actions AWS only authorizes on Resource '*' (ec2:Describe*, CreateVpc, "
                 "AllocateAddress ...), from the resource-type registry's UNSCOPED list"),
     Allowed("PERMISSIONS_MANAGEMENT_ACTIONS", frozenset({"identity"}), resource="-workload-boundary$",
-            actions=SAGEMAKER_VPC_ENIS | {"kms:creategrant", "iam:passrole"},
+            actions=SAGEMAKER_VPC_ENIS | {"kms:creategrant", "iam:passrole", "s3:putobjectacl",
+                                          "s3:putobjectversionacl"},
             why="the workload boundary lets SageMaker jobs create their network interfaces, pass the "
-                "environment's roles to SageMaker only, and create KMS grants only for AWS resources"),
+                "environment's roles to SageMaker only, and create KMS grants only for AWS resources; "
+                "s3:PutObject* includes the object-ACL actions, which do nothing on buckets whose ACLs are "
+                "disabled (BucketOwnerEnforced on every bucket, rule s3-bucket-acls-disabled)"),
+    Allowed("RESOURCE_MISMATCH", frozenset({"identity"}), resource="-ci-deploy-policy$",
+            why="each CI statement names one scope of the account and environment for a service "
+                "(arn:aws:sagemaker:*:<account>:*/<env glob>, the environment's Glue and budget ARNs ...), "
+                "which spans several resource types of that service; parliament matches every action against "
+                "every resource of the statement, so an endpoint action is reported against a model ARN"),
+    Allowed("RESOURCE_MISMATCH", frozenset({"identity"}), resource="-tracking-access$",
+            actions=frozenset({"sagemaker-mlflow:accessui"}),
+            why="parliament's service table predates SageMaker managed MLflow: AWS's service authorization "
+                "reference scopes sagemaker-mlflow:AccessUI to the tracking server ARN it is granted on"),
 ]
 
 
