@@ -45,7 +45,8 @@ def test_dry_run_prints_the_diff_and_writes_nothing(stacks):
     assert (stacks / "Pulumi.fraud-prod.yaml").read_text() == before
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (closing note): promote infra carries serving.models[].maxCapacity "
+@pytest.mark.xfail(strict=True, reason="known defect (closing note): promote infra carries serving.models[] "
+                   "maxCapacity "
                    "from a lower environment, which prod's minimum refuses; serving capacity must be per-environment")
 def test_promotion_writes_only_the_promotable_change_keeping_comments_and_order(stacks):
     stage_a_change(stacks)
@@ -85,7 +86,8 @@ def test_bad_input_exits_2_naming_the_cause_and_changes_nothing(stacks, source, 
     assert {p: p.read_text() for p in stacks.iterdir()} == files
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (closing note): promote infra carries serving.models[].maxCapacity "
+@pytest.mark.xfail(strict=True, reason="known defect (closing note): promote infra carries serving.models[] "
+                   "maxCapacity "
                    "from a lower environment, which prod's minimum refuses; serving capacity must be per-environment")
 def test_a_target_plan_with_mandatory_violations_is_refused_and_nothing_written(stacks, monkeypatch):
     """The gate itself: the real plan of the promoted target, with one mandatory violation added to it."""
