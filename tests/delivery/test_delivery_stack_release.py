@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -87,7 +88,7 @@ def test_with_the_pulumi_cli_the_automation_api_runs_up_on_the_recorded_file(tea
     from pulumi import automation
 
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: "/usr/local/bin/pulumi" if name == "pulumi" else None)
-    calls: list[tuple[str, object]] = []
+    calls: list[tuple[str, dict[str, Any]]] = []
     path = project / "stacks" / "Pulumi.fraud-dev.yaml"
 
     class Summary:
