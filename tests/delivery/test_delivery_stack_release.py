@@ -157,3 +157,15 @@ def test_a_model_the_stack_does_not_serve_has_no_owner(project):
     served = stack_release.owner(path, "scorer")
     assert served is not None and served.image == "fraud/serving:1.4.0"
     assert stack_release.owner(project / "stacks" / "Pulumi.platform-dev.yaml", "scorer") is None
+
+
+def test_the_sagemaker_target_itself_refuses_a_stack_endpoint(team, project):
+    """The library's safety net under the CLI: a direct deploy onto a stack's endpoint is refused."""
+    from platform_lib.targets.base import DeployRequest, TargetError
+    from platform_lib.targets.sagemaker import SageMakerTarget
+
+    package = approved_scorer(team)
+    target = SageMakerTarget(team.aws, "fraud-dev", None, tags={})
+    with pytest.raises(TargetError, match="endpoint fraud-dev-scorer-euw1 belongs to stack fraud-dev"):
+        target.deploy(DeployRequest("fraud-dev-scorer-euw1", package, team.outputs))
+    no_endpoint_calls(team)
