@@ -169,3 +169,25 @@ def test_the_sagemaker_target_itself_refuses_a_stack_endpoint(team, project):
     with pytest.raises(TargetError, match="endpoint fraud-dev-scorer-euw1 belongs to stack fraud-dev"):
         target.deploy(DeployRequest("fraud-dev-scorer-euw1", package, team.outputs))
     no_endpoint_calls(team)
+
+
+def test_the_artifact_is_copied_to_every_other_served_region_under_its_key(team):
+    from platform_lib.config.schema.serving import ServedModel
+
+    package = approved_scorer(team)
+    s3, kms = team.aws.client("s3", "us-east-1"), team.aws.client("kms", "us-east-1")
+    key_arn = kms.create_key(Description="models of fraud-dev in us-east-1")["KeyMetadata"]["Arn"]
+    s3.create_bucket(Bucket="fraud-dev-models-111111111111-use1")
+    outputs = team.outputs.model_copy(update={
+        "models_buckets": {**team.outputs.models_buckets, "us-east-1": "fraud-dev-models-111111111111-use1"},
+        "key_arns": {**team.outputs.key_arns, "models": {**team.outputs.key_arns["models"], "us-east-1": key_arn}}})
+    served = ServedModel.model_validate({"name": "scorer", "image": "fraud/serving:2.0.0", "maxCapacity": 1,
+                                         "modelData": "x.tar.gz", "instanceType": "ml.m5.large",
+                                         "regions": ["eu-west-1", "us-east-1"]})
+    key = package.model_data_url.split("/", 3)[3]
+    assert stack_release.copy_to_regions(team.aws, outputs, served, key) == ["us-east-1"]
+    head = s3.head_object(Bucket="fraud-dev-models-111111111111-use1", Key=key)
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key_arn)
+    assert s3.get_object(Bucket="fraud-dev-models-111111111111-use1", Key=key)["Body"].read() == b"model"
+    alone = served.model_copy(update={"regions": ["eu-west-1"]})
+    assert stack_release.copy_to_regions(team.aws, outputs, alone, key) == []
