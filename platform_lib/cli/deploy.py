@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -25,6 +25,9 @@ from .delivery import (
     summary,
     target,
 )
+
+if TYPE_CHECKING:
+    from platform_lib.config.schema.serving import ServedModel
 
 
 def register(app: typer.Typer) -> None:
@@ -62,7 +65,7 @@ def deploy(
 
     A model the team stack serves on SageMaker is released through the stack (its file, the offline plan,
     `pulumi up`); any other endpoint (the sandbox) is created or updated directly."""
-    from platform_lib import outputs, registry, stack_release
+    from platform_lib import stack_release
     from platform_lib.targets.base import DeployRequest
 
     ctx = context(stack, plan, profile, as_json)
@@ -87,27 +90,22 @@ def deploy(
         if stop:
             result = chosen.stop(name)
         else:
-            sm = ctx.aws.client("sagemaker")
-            group = outputs.package_group(ctx.team, model)
-            package = (registry.require_approved(registry.find(sm, group, version)) if version is not None
-                       else registry.latest_approved(sm, group))
+            package = _approved(ctx, model, version)
             result = chosen.deploy(DeployRequest(name, package, ctx.team, instance_type, instance_count), ctx.say)
     emit(ctx, result.as_json(), summary(f"mlp deploy: {name}", {
         "target": target_name.value, "status": result.status, "package": result.package_arn or "-",
         "url": result.url or "-", "detail": result.detail or "-"}))
 
 
-def _release_through_stack(ctx: Context, stack_file: Path, model: str, version: int | None, served: Any) -> None:
+def _release_through_stack(ctx: Context, stack_file: Path, model: str, version: int | None,
+                           served: ServedModel) -> None:
     """Record the approved version in the stack file (plan-checked), copy its artifact to the other served
     regions, and apply the stack with `pulumi up` (Automation API) or print the command."""
-    from platform_lib import outputs, registry, stack_release
+    from platform_lib import stack_release
     from platform_lib.promotion.infra import write_atomically
 
     with errors():
-        sm = ctx.aws.client("sagemaker")
-        group = outputs.package_group(ctx.team, model)
-        package = (registry.require_approved(registry.find(sm, group, version)) if version is not None
-                   else registry.latest_approved(sm, group))
+        package = _approved(ctx, model, version)
         try:
             item = stack_release.release(ctx.stack, stack_file, model, package, ctx.team)
             ctx.say(f"{model} v{package.version} is served by stack {ctx.stack}: recording it in {stack_file} "
@@ -136,6 +134,19 @@ def _release_through_stack(ctx: Context, stack_file: Path, model: str, version: 
         **({"pulumi up": applied.result} if applied.result else {"next": applied.command})}))
     if not applied.result and not ctx.json:
         typer.echo(applied.command)
+
+
+def _approved(ctx: Context, model: str, version: int | None) -> Any:
+    """The requested version, refused unless Approved; by default the newest Approved one."""
+    from platform_lib import outputs, registry
+
+    sm = ctx.aws.client("sagemaker")
+    group = outputs.package_group(ctx.team, model)
+    if version is not None:
+        return registry.require_approved(registry.find(sm, group, version))
+    return registry.latest_approved(sm, group)
+
+
 def invoke(
     stack: str = STACK,
     model: str = MODEL,
