@@ -88,7 +88,7 @@ def train(
         if built:
             from .features import client as feature_store
 
-            store = feature_store(stack, features_backend, features_dir, plan)
+            store = feature_store(stack, features_backend, features_dir, plan, session=ctx.aws.session)
             uris |= channels.from_features(ctx.aws.client("s3"), ctx.team, model, store, built, ctx.say)
         if data is not None:
             folders = {p.name: p for p in sorted(data.iterdir()) if p.is_dir()} if data.is_dir() else {}
