@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from . import compute as _compute
+from .compute import ComputeConfig, TenancyConfig
 from .regions import AWS_REGIONS
 
 Environment = Literal["dev", "staging", "prod"]
@@ -36,16 +38,22 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "logs": {"retentionDays": 30},
         "storage": {"noncurrentVersionExpiryDays": 30},
+        "compute": _compute.DEFAULTS["dev"],
+        "tenancy": _compute.TENANCY_DEFAULTS["dev"],
     },
     "staging": {
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "logs": {"retentionDays": 90},
         "storage": {"noncurrentVersionExpiryDays": 90},
+        "compute": _compute.DEFAULTS["staging"],
+        "tenancy": _compute.TENANCY_DEFAULTS["staging"],
     },
     "prod": {
         "network": {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True},
         "logs": {"retentionDays": 365},
         "storage": {"noncurrentVersionExpiryDays": 365},
+        "compute": _compute.DEFAULTS["prod"],
+        "tenancy": _compute.TENANCY_DEFAULTS["prod"],
     },
 }
 
@@ -211,6 +219,7 @@ class PlatformConfig(StackBase):
     kind: Literal["platform"]
     network: NetworkConfig
     ci: CiConfig
+    compute: ComputeConfig
 
     @model_validator(mode="after")
     def _network_covers_regions(self) -> PlatformConfig:
@@ -227,6 +236,7 @@ class PlatformConfig(StackBase):
                 raise ValueError("prod requires network.azCount >= 2 (multi-AZ)")
             if self.network.nat != "per-az":
                 raise ValueError("prod requires network.nat: per-az (one NAT gateway per AZ)")
+        self.compute.check_environment(self.environment, self.network.az_count)
         return self
 
 
@@ -237,6 +247,7 @@ class TeamConfig(StackBase):
     team: Slug
     platform_stack: str | None = Field(default=None, description="defaults to platform-<environment>")
     storage: StorageConfig
+    tenancy: TenancyConfig
 
     @property
     def platform_stack_name(self) -> str:
