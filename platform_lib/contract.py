@@ -27,6 +27,19 @@ class RegionNetwork(Contract):
     endpoint_security_group_id: str
 
 
+class ClusterOutputs(Contract):
+    """An EKS cluster of one platform region: what team stacks and the delivery library connect with."""
+
+    name: str
+    endpoint: str
+    certificate_authority: str              # base64 PEM, as EKS returns it
+    oidc_provider_arn: str
+    oidc_issuer: str
+    kubernetes_version: str
+    vpc_cidr: str
+    node_role_arn: str
+
+
 class PlatformOutputs(Contract):
     kind: Literal["platform"]
     environment: str
@@ -37,6 +50,7 @@ class PlatformOutputs(Contract):
     ci_role_arn: str
     logs_key_arns: dict[str, str]
     networks: dict[str, RegionNetwork]
+    clusters: dict[str, ClusterOutputs] = Field(default_factory=dict)   # region -> cluster
 
 
 class TeamOutputs(Contract):
@@ -50,6 +64,9 @@ class TeamOutputs(Contract):
     key_arns: dict[str, dict[str, str]]     # domain -> region -> KMS key ARN
     execution_role_arn: str
     log_buckets: dict[str, str]
+    namespace: str | None = None            # the team's Kubernetes namespace (same name in every region)
+    service_account: str | None = None      # its workload service account (IRSA)
+    workload_role_arn: str | None = None    # the IAM role that service account assumes
 
 
 class ContractError(Exception):

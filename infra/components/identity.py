@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
+from infra.components import cluster_iam
 from infra.documents import KEY_USE_ACTIONS, allow
 from infra.naming import resource_name
 from platform_lib.config.schema import PlatformConfig, TeamConfig
@@ -41,6 +42,7 @@ def workload_boundary_document(config: PlatformConfig) -> dict:
                "logs:DescribeLogStreams"], f"arn:aws:logs:*:{account}:log-group:*", sid="Logs"),
         allow(["iam:PassRole"], f"arn:aws:iam::{account}:role/{env}", sid="PassWorkloadRoles",
               StringEquals={"iam:PassedToService": "sagemaker.amazonaws.com"}),
+        *cluster_iam.boundary_statements(account),
     )
 
 
@@ -67,6 +69,7 @@ def ci_deploy_document(config: PlatformConfig) -> dict:
                "iam:TagPolicy", "iam:UntagPolicy"], f"arn:aws:iam::{account}:policy/{env}", sid="Policies"),
         allow(["iam:GetOpenIDConnectProvider"], f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}",
               sid="ReadOidcProvider"),
+        *cluster_iam.ci_statements(account, config.environment),
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pulumi
 
 from infra import documents
+from infra.components import cluster_iam
 from infra.components.encryption import Encryption, KeyDomain
 from infra.components.identity import PlatformIdentity
 from infra.components.network import Network
 from infra.naming import resource_name
 from infra.providers import regional_providers
+from infra.stacks.compute import build_clusters
 from platform_lib.config.schema import PlatformConfig
 
 
@@ -20,7 +22,10 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     keys = Encryption(
         resource_name(config, "keys"), config,
         {"logs": KeyDomain("CloudWatch Logs of the platform", config.regions,
-                           extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])},
+                           extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
+         "eks": KeyDomain("Kubernetes secrets and node volumes of the platform", config.regions,
+                          via_services=["eks", "ec2"],
+                          extra_statements=lambda account, region: [cluster_iam.node_volume_key_statement(account)])},
         providers,
     )
     identity = PlatformIdentity(resource_name(config, "identity"), config, primary)
@@ -32,6 +37,11 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         )
         for region in config.regions
     }
+    clusters = build_clusters(
+        config, providers, keys.arns("eks"), keys.arns("logs"), identity.workload_boundary.arn, identity.ci_role.arn,
+        {region: [s.id for s in net.private_subnets] for region, net in networks.items()},
+        {region: str(config.network.cidrs[region]) for region in config.regions},
+    )
     return {
         "kind": "platform",
         "environment": config.environment,
@@ -50,4 +60,5 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             }
             for region, net in networks.items()
         },
+        "clusters": clusters,
     }

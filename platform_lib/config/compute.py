@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from ipaddress import IPv4Network
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -46,6 +46,20 @@ INSTANCE_FAMILIES: dict[str, Family] = {
     "p5": Family("nvidia-h100", _H100_80),
 }
 """Instance families a node pool may use (extend here when the platform adopts a new one)."""
+
+
+ROLE_ARN = r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]+$"
+
+_MULTI_GPU_SIZES = {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8, "metal": 8}
+_EIGHT_GPU_FAMILIES = ("p4d", "p4de", "p5")
+
+
+def gpus_per_instance(instance_type: str) -> int:
+    """NVIDIA GPUs of an instance type: 8 on p4d/p4de/p5; on g4dn/g5/g6/g6e 1, or 4-8 on the largest sizes."""
+    family, size = instance_type.split(".", 1)
+    if INSTANCE_FAMILIES[family].accelerator is None:
+        return 0
+    return 8 if family in _EIGHT_GPU_FAMILIES else _MULTI_GPU_SIZES.get(size, 1)
 
 
 def family_of(instance_type: str) -> str:
@@ -155,6 +169,14 @@ class NodePool(_Model):
     def gpu_accelerator(self) -> str | None:
         return self.accelerator or self.families[0].accelerator if self.gpu else None
 
+    @property
+    def advertised_gpus(self) -> int:
+        """`nvidia.com/gpu` one node of the pool advertises (time-slicing multiplies it); the smallest type."""
+        gpus = min(gpus_per_instance(t) for t in self.instance_types)
+        if self.sharing and self.sharing.time_slicing:
+            gpus *= self.sharing.time_slicing.replicas
+        return gpus
+
     def resolved_ami_type(self) -> str:
         if self.ami_type:
             return self.ami_type
@@ -230,6 +252,8 @@ class ComputeConfig(_Model):
         description="dev only: open the API endpoint to these CIDRs; empty keeps it private",
     )
     spot_allowed: bool = Field(description="whether pools may use spot capacity")
+    admin_role_arns: list[Annotated[str, Field(pattern=ROLE_ARN)]] = Field(
+        default_factory=list, description="IAM roles of platform administrators (cluster admin)")
     node_pools: list[NodePool] = Field(min_length=1)
 
     @property
@@ -306,19 +330,10 @@ class TenancyConfig(_Model):
     """A team's slice of the platform's clusters: a namespace per region with this quota."""
 
     quota: Quota
-    access_role_arns: list[str] = Field(
+    access_role_arns: list[Annotated[str, Field(pattern=ROLE_ARN)]] = Field(
         default_factory=list,
         description="IAM roles of the team's people, given edit rights in the team's namespace only",
     )
-
-    @model_validator(mode="after")
-    def _arns(self) -> TenancyConfig:
-        import re
-
-        bad = [a for a in self.access_role_arns if not re.fullmatch(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+", a)]
-        if bad:
-            raise ValueError(f"accessRoleArns: {bad} are not IAM role ARNs (arn:aws:iam::<account>:role/<name>)")
-        return self
 
 
 TENANCY_DEFAULTS: dict[str, dict[str, Any]] = {

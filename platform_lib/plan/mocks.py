@@ -6,6 +6,7 @@ mocks, and policies would judge a graph that `pulumi up` never builds.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -146,7 +147,49 @@ def _log_group(name, inputs, region, account):
     return group, {**inputs, "name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
 
 
+def _eks_cluster(name, inputs, region, account):
+    cluster = inputs.get("name") or name
+    token = _digest("eks", region, cluster, length=32).upper()
+    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nplan-{cluster}\n-----END CERTIFICATE-----\n".encode())
+    vpc_config = {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-0{_digest('eks-sg', cluster)}",
+                  "vpcId": f"vpc-0{_digest('eks-vpc', cluster)}"}
+    return cluster, {
+        **inputs, "id": cluster, "name": cluster, "arn": f"arn:aws:eks:{region}:{account}:cluster/{cluster}",
+        "endpoint": f"https://{token}.gr7.{region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": ca.decode()}, "status": "ACTIVE", "platformVersion": "eks.1",
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{token}"}]}],
+        "vpcConfig": vpc_config,
+    }
+
+
+def _eks_node_group(name, inputs, region, account):
+    cluster, group = inputs.get("clusterName", "cluster"), inputs.get("nodeGroupName") or name
+    suffix = str(uuid.UUID(_digest("ng", cluster, group, length=32)))
+    return f"{cluster}:{group}", {
+        **inputs, "nodeGroupName": group, "status": "ACTIVE",
+        "arn": f"arn:aws:eks:{region}:{account}:nodegroup/{cluster}/{group}/{suffix}",
+        "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{suffix}"}], "remoteAccessSecurityGroupId": ""}],
+    }
+
+
+def _eks_addon(name, inputs, region, account):
+    cluster, addon = inputs.get("clusterName", "cluster"), inputs.get("addonName", name)
+    suffix = str(uuid.UUID(_digest("addon", cluster, addon, length=32)))
+    return f"{cluster}:{addon}", {**inputs, "arn": f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/{suffix}"}
+
+
+def _launch_template(name, inputs, region, account):
+    template_id = f"lt-0{_digest('lt', name)}"
+    return template_id, {**inputs, "id": template_id, "latestVersion": 1, "defaultVersion": 1,
+                         "name": inputs.get("name") or name,
+                         "arn": f"arn:aws:ec2:{region}:{account}:launch-template/{template_id}"}
+
+
 _SPECIAL: dict[str, Callable] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:eks/addon:Addon": _eks_addon,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kms/key:Key": _kms_key,
     "aws:iam/role:Role": _iam_named("role"),
@@ -164,6 +207,10 @@ _INVOKES: dict[str, Callable[[dict, str, str], dict]] = {
         "accountId": account, "arn": f"arn:aws:iam::{account}:user/plan", "userId": "AIDAPLAN", "id": account,
     },
     "aws:index/getRegion:getRegion": lambda args, region, account: {"name": region, "region": region, "id": region},
+    "aws:ec2/getPrefixList:getPrefixList": lambda args, region, account: {
+        "id": f"pl-0{_digest('pl', str(args.get('name')))[:8]}", "name": args.get("name"),
+        "cidrBlocks": ["52.218.0.0/17", "3.5.64.0/21"],  # shape of com.amazonaws.<region>.s3
+    },
     "aws:index/getPartition:getPartition": lambda args, region, account: {
         "partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
     },

@@ -71,8 +71,12 @@ def warm_up() -> None:
     import pulumi_aws as aws
 
     _infra_program()
-    for module in ("s3", "ec2", "iam", "kms", "cloudwatch"):
+    import pulumi_kubernetes as k8s
+
+    for module in ("s3", "ec2", "iam", "kms", "cloudwatch", "eks", "autoscaling"):
         getattr(aws, module)
+    for api in ("apps", "core", "rbac", "scheduling", "networking"):
+        getattr(k8s, api)
 
 
 def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None) -> StackPlan:
