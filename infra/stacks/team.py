@@ -7,6 +7,7 @@ import pulumi
 from infra.components.encryption import Encryption, KeyDomain
 from infra.components.identity import TeamIdentity
 from infra.components.storage import DataLake
+from infra.components.tenancy import Tenancy, TenancyArgs
 from infra.naming import resource_name
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
@@ -30,6 +31,10 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
     unserved = [r for r in config.regions if r not in platform.regions]
     if unserved:
         raise ContractError(f"region(s) {unserved} of this team are not regions of {stack} ({platform.regions})")
+    clusterless = [r for r in config.regions if r not in platform.clusters]
+    if clusterless:
+        raise ContractError(f"{stack} exports no cluster for region(s) {clusterless} of this team "
+                            f"(a platform deployed before clusters existed? run its `pulumi up` first)")
     return platform
 
 
@@ -56,6 +61,16 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
         permissions_boundary=boundary, provider=providers[primary],
     )
+    tenancy = Tenancy(
+        resource_name(config, "tenancy"), config,
+        TenancyArgs(
+            clusters={region: platform.apply(lambda p, r=region: p.clusters[r]) for region in config.regions},
+            bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
+            key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+            permissions_boundary=boundary,
+        ),
+        providers,
+    )
     return {
         "kind": "team",
         "team": config.team,
@@ -67,4 +82,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "keyArns": key_arns,
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
+        "namespace": tenancy.namespace,
+        "serviceAccount": tenancy.service_account,
+        "workloadRoleArn": tenancy.workload_role.arn,
     }

@@ -47,7 +47,7 @@ def test_default_security_group_is_closed(plans):
 
 def test_flow_logs_are_kms_encrypted_and_retained(plans):
     view = plans["platform-prod"]
-    logs = view.of_type("aws:cloudwatch/logGroup:LogGroup")
+    logs = [g for g in view.of_type("aws:cloudwatch/logGroup:LogGroup") if "/vpc-flow-logs/" in g.inputs["name"]]
     assert len(logs) == 2
     for group in logs:
         assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
