@@ -91,4 +91,4 @@ def test_team_quota_defaults_and_bad_role_arn(tmp_path):
     assert (team.tenancy.quota.cpu, team.tenancy.quota.memory, team.tenancy.quota.gpus) == ("16", "64Gi", 2)
     message = refused(stack(tmp_path, "fraud-dev", tenancy={"quota": {"cpu": "8", "memory": "32Gi", "gpus": 1},
                                                              "accessRoleArns": ["fraud-admins"]}))
-    assert "ml-platform:tenancy" in message and "are not IAM role ARNs" in message
+    assert "ml-platform:tenancy" in message and "accessRoleArns.0: 'fraud-admins' does not match" in message
