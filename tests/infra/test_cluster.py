@@ -1,7 +1,6 @@
 """The EKS cluster of each platform region, as the example stacks plan it."""
 
 import json
-
 from pathlib import Path
 
 import pytest
@@ -69,7 +68,8 @@ def test_access_entries_give_ci_cluster_admin(plans):
         entry = view.named(f"platform-prod-eks-{region}-ci", "aws:eks/accessEntry:AccessEntry")
         assert entry.inputs["principalArn"] == "arn:aws:iam::222222222222:role/platform-prod-ci-deploy"
         assert ci.urn in entry.property_dependencies["principalArn"]
-        policy = view.named(f"platform-prod-eks-{region}-ci-policy", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+        policy = view.named(f"platform-prod-eks-{region}-ci-policy",
+                            "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
         assert policy.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
         assert policy.inputs["accessScope"] == {"type": "cluster"}
 

@@ -62,7 +62,7 @@ def test_prod_gpus_are_not_shared(plans):
     plugins = daemonsets(view, "nvidia-device-plugin")
     assert {p.inputs["metadata"]["name"] for p in plugins} == {"nvidia-device-plugin-exclusive"}
     [config_map] = [c for c in view.of_type("kubernetes:core/v1:ConfigMap")
-                    if "nvidia-device-plugin" in c.name and c.name.endswith("euw1-nvidia-device-plugin-exclusive-config")]
+                    if c.name.endswith("euw1-nvidia-device-plugin-exclusive-config")]
     assert "sharing" not in json.loads(config_map.inputs["data"]["config.yaml"])
 
 
@@ -75,7 +75,8 @@ def test_dcgm_exporter_on_every_gpu_pool_and_scrapable(plans):
         [container] = exporter.inputs["spec"]["template"]["spec"]["containers"]
         assert container["image"] == versions.IMAGES["dcgm-exporter"]
         assert container["ports"] == [{"name": "metrics", "containerPort": 9400}]
-    services = [s for s in view.of_type("kubernetes:core/v1:Service") if s.inputs["metadata"]["name"] == "dcgm-exporter"]
+    services = [s for s in view.of_type("kubernetes:core/v1:Service")
+                if s.inputs["metadata"]["name"] == "dcgm-exporter"]
     assert len(services) == 2 and services[0].inputs["spec"]["ports"][0]["port"] == 9400
 
 

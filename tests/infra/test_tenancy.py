@@ -52,7 +52,8 @@ def test_service_account_assumes_team_workload_role_only_for_team_data(plans):
     role = view.named("fraud-prod-k8s-workload", "aws:iam/role:Role")
     assert role.inputs["permissionsBoundary"] == "arn:aws:iam::222222222222:policy/platform-prod-workload-boundary"
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    issuers = {c["oidcIssuer"].removeprefix("https://") for c in plans["platform-prod"].plan.outputs["clusters"].values()}
+    clusters = plans["platform-prod"].plan.outputs["clusters"].values()
+    issuers = {c["oidcIssuer"].removeprefix("https://") for c in clusters}
     assert {s["Principal"]["Federated"].split("oidc-provider/")[1] for s in trust} == issuers
     assert all(list(s["Condition"]["StringEquals"].values())[1] == ["system:serviceaccount:fraud:fraud-workload"]
                for s in trust)
