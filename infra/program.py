@@ -15,6 +15,6 @@ def main() -> None:
         config = from_pulumi_config()
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None
-    builder = platform.build if isinstance(config, PlatformConfig) else team.build
-    for key, value in builder(config).items():
+    outputs = platform.build(config) if isinstance(config, PlatformConfig) else team.build(config)
+    for key, value in outputs.items():
         pulumi.export(key, value)

@@ -49,14 +49,6 @@ def discover_rules() -> list[Rule]:
 RULES: list[Rule] = discover_rules()
 
 
-def rule_by_id(rule_id: str) -> Rule:
-    """The registered rule with this id (KeyError naming the known ids otherwise)."""
-    for rule in RULES:
-        if rule.id == rule_id:
-            return rule
-    raise KeyError(f"unknown rule {rule_id!r}; known: {', '.join(r.id for r in RULES)}")
-
-
 def parse_level(value: str | EnforcementLevel | Mapping[str, Any]) -> EnforcementLevel:
     """An enforcement level from ``"advisory"``, an ``EnforcementLevel`` or ``{"enforcementLevel": ...}``."""
     if isinstance(value, Mapping):
@@ -108,8 +100,8 @@ def levels_for(env: str, overrides: Mapping[str, Any] | None = None) -> dict[str
     levels = {}
     for rule in RULES:
         entry = config.get(rule.id)
-        has_level = entry is not None and (not isinstance(entry, Mapping) or "enforcementLevel" in entry)
-        levels[rule.id] = parse_level(entry) if has_level else default
+        has_level = not isinstance(entry, Mapping) or "enforcementLevel" in entry
+        levels[rule.id] = parse_level(entry) if entry is not None and has_level else default
     return levels
 
 

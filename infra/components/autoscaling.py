@@ -18,7 +18,7 @@ from infra import versions
 from infra.components import cluster_iam
 from infra.components.k8s_common import NON_ROOT, RESTRICTED_CONTAINER, meta
 from infra.naming import resource_name
-from platform_lib.config.compute import GPU
+from platform_lib.config.schema.compute import GPU
 from platform_lib.config.schema import PlatformConfig
 
 NAMESPACE = "kube-system"

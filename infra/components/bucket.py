@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -62,15 +62,16 @@ class SecureBucket(pulumi.ComponentResource):
         aws.s3.BucketVersioning(
             f"{name}-versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}, opts=child
         )
-        encryption = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": spec.kms_key_arn}
-            if spec.kms_key_arn is not None
-            else {"sse_algorithm": "AES256"}
-        )
+        encryption = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=spec.kms_key_arn
+        ) if spec.kms_key_arn is not None else \
+            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256")
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket_id,
-            rules=[{"apply_server_side_encryption_by_default": encryption, "bucket_key_enabled": True}],
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=encryption, bucket_key_enabled=True)],
             opts=child,
         )
         policy = pulumi.Output.all(self.bucket.arn, *spec.extra_policy_statements).apply(
@@ -93,6 +94,7 @@ class SecureBucket(pulumi.ComponentResource):
             )
         if spec.lifecycle_rules:
             aws.s3.BucketLifecycleConfiguration(
-                f"{name}-lifecycle", bucket=bucket_id, rules=list(spec.lifecycle_rules), opts=child
+                f"{name}-lifecycle", bucket=bucket_id, rules=cast(Any, list(spec.lifecycle_rules)),
+                opts=child
             )
         self.register_outputs({"arn": self.arn, "name": self.name})

@@ -9,8 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.naming import resource_name
-from platform_lib.config.schema import PlatformConfig, TeamConfig
+from infra.naming import Names
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,15 @@ class KeyDomain:
     extra_statements: Callable[[str, str], list[documents.Statement]] = field(default=lambda account, region: [])
 
 
+@dataclass(frozen=True)
+class EncryptionArgs:
+    """The keys of one stack: a key per domain and region."""
+
+    names: Names
+    domains: dict[str, KeyDomain]
+    protect: bool                      # Pulumi `protect` on the keys (prod)
+
+
 class Encryption(pulumi.ComponentResource):
     """Keys rotate yearly, wait 30 days before deletion, are protected in prod and never deleted with
     the stack; their policies let the account administer them and use them only through named services."""
@@ -30,35 +38,34 @@ class Encryption(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        config: PlatformConfig | TeamConfig,
-        domains: dict[str, KeyDomain],
+        args: EncryptionArgs,
         providers: dict[str, aws.Provider],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("ml-platform:security:Encryption", name, None, opts)
+        names, account = args.names, args.names.account_id
         self.keys: dict[tuple[str, str], aws.kms.Key] = {}
-        for domain, spec in domains.items():
+        for domain, spec in args.domains.items():
             for region in spec.regions:
-                key_name = resource_name(config, domain, region)
+                key_name = names.resource(domain, region)
                 policy = documents.key_policy(
-                    config.account_id, region, list(spec.via_services),
-                    *spec.extra_statements(config.account_id, region),
+                    account, region, list(spec.via_services), *spec.extra_statements(account, region),
                 )
                 key = aws.kms.Key(
                     key_name,
-                    description=f"{spec.description} ({resource_name(config, domain)}, {region})",
+                    description=f"{spec.description} ({names.resource(domain)}, {region})",
                     enable_key_rotation=True,
                     rotation_period_in_days=365,
                     deletion_window_in_days=30,
                     policy=pulumi.Output.json_dumps(policy),
                     opts=pulumi.ResourceOptions(
                         parent=self, provider=providers[region],
-                        protect=config.protect_stateful, retain_on_delete=True,
+                        protect=args.protect, retain_on_delete=True,
                     ),
                 )
                 aws.kms.Alias(
                     f"{key_name}-alias",
-                    name=f"alias/{resource_name(config, domain)}",
+                    name=names.alias(domain),
                     target_key_id=key.key_id,
                     opts=pulumi.ResourceOptions(parent=self, provider=providers[region]),
                 )

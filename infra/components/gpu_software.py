@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from infra import versions
 from infra.components.k8s_common import RESTRICTED_CONTAINER, meta
-from platform_lib.config.compute import GPU, ComputeConfig, NodePool
+from platform_lib.config.schema.compute import GPU, ComputeConfig, NodePool
 
 NAMESPACE = "kube-system"   # node agents of the platform; teams have no access to it
 DEVICE_PLUGIN = "nvidia-device-plugin"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.naming import resource_name
-from platform_lib.config.schema import PlatformConfig
+from infra.naming import Names
 
 # Interface endpoints that keep ML traffic off the internet (com.amazonaws.<region>.<service>).
 INTERFACE_ENDPOINTS = (
@@ -28,6 +30,21 @@ def subnet_layout(cidr: ipaddress.IPv4Network, az_count: int) -> tuple[list[str]
     return [str(n) for n in eighths[:az_count]], [str(n) for n in public[:az_count]]
 
 
+@dataclass(frozen=True)
+class NetworkArgs:
+    """One region's VPC of the platform."""
+
+    names: Names
+    region: str
+    cidr: ipaddress.IPv4Network
+    az_count: int
+    nat: Literal["per-az", "single", "none"]
+    endpoints_multi_az: bool           # interface endpoints in every AZ, or in the first only
+    log_retention_days: int            # of the flow-log group
+    logs_key_arn: pulumi.Input[str]    # KMS key of the flow-log group
+    flow_logs_role_arn: pulumi.Input[str]
+
+
 class Network(pulumi.ComponentResource):
     """Private subnets route out through NAT (per AZ in prod, one in dev, or none); the default security
     group is closed; flow logs go to a KMS-encrypted log group; AWS APIs are reached through endpoints."""
@@ -35,20 +52,16 @@ class Network(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        config: PlatformConfig,
-        region: str,
-        logs_key_arn: pulumi.Input[str],
-        flow_logs_role_arn: pulumi.Input[str],
+        args: NetworkArgs,
         provider: aws.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("ml-platform:network:Network", name, None, opts)
-        net = config.network
-        cidr = net.cidrs[region]
+        region, cidr = args.region, args.cidr
         child = pulumi.ResourceOptions(parent=self, provider=provider)
 
         def named(purpose: str, index: int | None = None) -> str:
-            base = resource_name(config, purpose, region)
+            base = args.names.resource(purpose, region)
             return base if index is None else f"{base}-{index}"
 
         self.vpc = aws.ec2.Vpc(
@@ -56,15 +69,15 @@ class Network(pulumi.ComponentResource):
             tags={"Name": named("vpc")}, opts=child,
         )
         aws.ec2.DefaultSecurityGroup(named("default-sg"), vpc_id=self.vpc.id, ingress=[], egress=[], opts=child)
-        self._flow_logs(config, region, named, logs_key_arn, flow_logs_role_arn, child)
+        self._flow_logs(args, named, child)
 
         zones = aws.get_availability_zones_output(
             state="available", opts=pulumi.InvokeOutputOptions(provider=provider, parent=self)
         ).names
-        private_cidrs, public_cidrs = subnet_layout(cidr, net.az_count)
+        private_cidrs, public_cidrs = subnet_layout(cidr, args.az_count)
         self.private_subnets, self.public_subnets = [], []
-        for index, (private_cidr, public_cidr) in enumerate(zip(private_cidrs, public_cidrs)):
-            zone = zones.apply(lambda names, i=index: _zone(names, i, region))
+        for index, (private_cidr, public_cidr) in enumerate(zip(private_cidrs, public_cidrs, strict=True)):
+            zone = zones.apply(functools.partial(_zone, index=index, region=region))
             self.private_subnets.append(aws.ec2.Subnet(
                 named("private", index), vpc_id=self.vpc.id, cidr_block=private_cidr, availability_zone=zone,
                 tags={"Name": named("private", index), "kubernetes.io/role/internal-elb": "1"}, opts=child,
@@ -85,7 +98,7 @@ class Network(pulumi.ComponentResource):
                 named("public-routes", index), subnet_id=subnet.id, route_table_id=public_routes.id, opts=child
             )
 
-        nat_ids = self._nat_gateways(net.nat, named, pulumi.ResourceOptions.merge(
+        nat_ids = self._nat_gateways(args.nat, named, pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[igw])))  # AWS: NAT and EIPs need the IGW first
         self.private_route_tables = []
         for index, subnet in enumerate(self.private_subnets):
@@ -99,24 +112,25 @@ class Network(pulumi.ComponentResource):
             )
             self.private_route_tables.append(table)
 
-        self._endpoints(region, str(cidr), named, net.endpoints_multi_az, child)
+        self._endpoints(region, str(cidr), named, args.endpoints_multi_az, child)
         self.register_outputs({
             "vpc_id": self.vpc.id,
             "private_subnet_ids": [s.id for s in self.private_subnets],
             "public_subnet_ids": [s.id for s in self.public_subnets],
         })
 
-    def _flow_logs(self, config, region, named, logs_key_arn, role_arn, child) -> None:
+    def _flow_logs(self, args: NetworkArgs, named, child) -> None:
         group = aws.cloudwatch.LogGroup(
             named("flow-logs"),
-            name=f"/ml-platform/{config.environment}/vpc-flow-logs/{region}",
-            kms_key_id=logs_key_arn,
-            retention_in_days=config.logs.retention_days,
+            name=args.names.flow_log_group(args.region),
+            kms_key_id=args.logs_key_arn,
+            retention_in_days=args.log_retention_days,
             opts=child,
         )
         aws.ec2.FlowLog(
             named("flow-log"), vpc_id=self.vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=group.arn, iam_role_arn=role_arn, max_aggregation_interval=60, opts=child,
+            log_destination=group.arn, iam_role_arn=args.flow_logs_role_arn, max_aggregation_interval=60,
+            opts=child,
         )
 
     def _nat_gateways(self, strategy: str, named, child) -> list[pulumi.Output[str]]:
@@ -154,7 +168,7 @@ class Network(pulumi.ComponentResource):
             )
 
 
-def _zone(names: list[str], index: int, region: str) -> str:
+def _zone(names: list[str], *, index: int, region: str) -> str:
     if index >= len(names):
         raise ValueError(f"{region} has {len(names)} available AZs; network.azCount asks for more")
     return names[index]

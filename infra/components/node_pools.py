@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from infra import versions
 from infra.components import cluster_iam
 from infra.naming import resource_name
-from platform_lib.config.compute import GPU, NodePool
+from platform_lib.config.schema.compute import GPU, NodePool
 from platform_lib.config.schema import PlatformConfig
 
 CA_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"

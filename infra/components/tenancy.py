@@ -15,7 +15,7 @@ from infra.components.cluster import EDIT_POLICY, grant, kubernetes_provider
 from infra.components.k8s_common import meta
 from infra.documents import KEY_USE_ACTIONS, allow, document
 from infra.naming import resource_name
-from platform_lib.config.compute import GPU
+from platform_lib.config.schema.compute import GPU
 from platform_lib.config.schema import TeamConfig
 from platform_lib.contract import ClusterOutputs
 

@@ -6,10 +6,10 @@ import pulumi
 
 from infra import documents
 from infra.components import cluster_iam
-from infra.components.encryption import Encryption, KeyDomain
-from infra.components.identity import PlatformIdentity
-from infra.components.network import Network
-from infra.naming import resource_name
+from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
+from infra.components.network import Network, NetworkArgs
+from infra.naming import names as names_of
 from infra.providers import regional_providers
 from infra.stacks.compute import build_clusters
 from platform_lib.config.schema import PlatformConfig
@@ -17,22 +17,31 @@ from platform_lib.config.schema import PlatformConfig
 
 def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     """Compose the platform's components and return its contract outputs (PlatformOutputs)."""
+    names = names_of(config)
     providers = regional_providers(config)
     primary = providers[config.primary_region]
-    keys = Encryption(
-        resource_name(config, "keys"), config,
-        {"logs": KeyDomain("CloudWatch Logs of the platform", config.regions,
-                           extra_statements=lambda account, region: [documents.logs_key_statement(account, region)]),
-         "eks": KeyDomain("Kubernetes secrets and node volumes of the platform", config.regions,
-                          via_services=["eks", "ec2"],
-                          extra_statements=lambda account, region: [cluster_iam.node_volume_key_statement(account)])},
-        providers,
+    logs_key = KeyDomain("CloudWatch Logs of the platform", config.regions,
+                         extra_statements=lambda account, region: [documents.logs_key_statement(account, region)])
+    eks_key = KeyDomain("Kubernetes secrets and node volumes of the platform", config.regions,
+                        via_services=["eks", "ec2"],
+                        extra_statements=lambda account, region: [cluster_iam.node_volume_key_statement(account)])
+    keys = Encryption(names.resource("keys"), EncryptionArgs(names, {"logs": logs_key, "eks": eks_key},
+                                                             protect=config.protect_stateful), providers)
+    identity = PlatformIdentity(
+        names.resource("identity"),
+        PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,
+                             oidc_provider_arn=config.ci.oidc_provider_arn),
+        primary,
     )
-    identity = PlatformIdentity(resource_name(config, "identity"), config, primary)
+    net = config.network
     networks = {
         region: Network(
-            resource_name(config, "network", region), config, region,
-            logs_key_arn=keys.arn("logs", region), flow_logs_role_arn=identity.flow_logs_role.arn,
+            names.resource("network", region),
+            NetworkArgs(
+                names, region, cidr=net.cidrs[region], az_count=net.az_count, nat=net.nat,
+                endpoints_multi_az=net.endpoints_multi_az, log_retention_days=config.logs.retention_days,
+                logs_key_arn=keys.arn("logs", region), flow_logs_role_arn=identity.flow_logs_role.arn,
+            ),
             provider=providers[region],
         )
         for region in config.regions

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pulumi
 
-from infra.components.encryption import Encryption, KeyDomain
-from infra.components.identity import TeamIdentity
-from infra.components.storage import DataLake
+from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.identity import TeamIdentity, TeamIdentityArgs
+from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
 from infra.components.tenancy import Tenancy, TenancyArgs
-from infra.naming import resource_name
+from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
 from platform_lib.contract import ContractError, PlatformOutputs, parse
@@ -19,7 +21,7 @@ def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
     stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{config.platform_stack_name}"
     reference = pulumi.StackReference(stack)
     return reference.outputs.apply(
-        lambda outputs: _check(parse(PlatformOutputs, outputs, f"stack {stack}"), config, stack)
+        lambda outputs: _check(cast(PlatformOutputs, parse(PlatformOutputs, outputs, f"stack {stack}")), config, stack)
     )
 
 
@@ -40,29 +42,43 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
 
 def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     """Compose the team's components and return its contract outputs (TeamOutputs)."""
+    names = names_of(config)
     platform = platform_reference(config)
     boundary = platform.apply(lambda p: p.workload_boundary_arn)
     providers = regional_providers(config)
     primary = config.primary_region
-    keys = Encryption(
-        resource_name(config, "keys"), config,
-        {
-            "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"]),
-            "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"]),
-        },
+    domains = {
+        "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"]),
+        "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"]),
+    }
+    keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
+                      providers)
+    key_arns = {domain: keys.arns(domain) for domain in domains}
+    storage = config.storage
+    lifecycle = Lifecycle(
+        tiering_after_days=storage.tiering_after_days, raw_archive_after_days=storage.raw_archive_after_days,
+        noncurrent_version_expiry_days=storage.noncurrent_version_expiry_days,
+        access_log_days=config.logs.retention_days,
+    )
+    lake = DataLake(
+        names.resource("data-lake"),
+        DataLakeArgs(names, primary, config.serving, lifecycle, key_arns=key_arns,
+                     permissions_boundary=boundary, protect=config.protect_stateful),
         providers,
     )
-    key_arns = {domain: keys.arns(domain) for domain in ("data", "models")}
-    lake = DataLake(resource_name(config, "data-lake"), config, key_arns, boundary, providers)
     models_buckets = {primary: lake.buckets["models"], **lake.model_replicas}
     identity = TeamIdentity(
-        resource_name(config, "identity"), config,
-        bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
-        key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
-        permissions_boundary=boundary, provider=providers[primary],
+        names.resource("identity"),
+        TeamIdentityArgs(
+            names,
+            bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
+            key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+            permissions_boundary=boundary,
+        ),
+        providers[primary],
     )
     tenancy = Tenancy(
-        resource_name(config, "tenancy"), config,
+        names.resource("tenancy"), config,
         TenancyArgs(
             clusters={region: platform.apply(lambda p, r=region: p.clusters[r]) for region in config.regions},
             bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],

@@ -7,6 +7,7 @@ offending key, its line, and what is allowed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,20 +143,48 @@ def _problem(error: Mapping[str, Any], lines) -> Problem:
     if loc and loc[0] in ("platform", "team"):  # the discriminated union prefixes its tag
         loc = loc[1:]
     loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    elif error["type"] == "literal_error" and "expected" in error.get("ctx", {}):
-        message = f"{error.get('input')!r} is not allowed; allowed: {error['ctx']['expected']}"
-    elif error["type"] == "string_pattern_mismatch":
-        message = f"{error.get('input')!r} does not match {error['ctx']['pattern']}"
-    elif error["type"] == "union_tag_invalid":
-        message = f"{error.get('ctx', {}).get('tag')!r} is not a stack kind; allowed: platform, team"
+    message = _message(error)
+    if error["type"] == "union_tag_invalid":
         loc = ("kind",)
     path = f"{NAMESPACE}:" + ".".join(str(p) for p in loc) if loc else f"{NAMESPACE}:(stack)"
     return Problem(path, message, lines(loc) if loc else None)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """Pydantic's message in the stack file's terms, naming the value given."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error" and "expected" in ctx:
+        return f"{value!r} is not allowed; allowed: {ctx['expected']}"
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} does not match {ctx['pattern']}"
+    if kind == "union_tag_invalid":
+        return f"{ctx.get('tag')!r} is not a stack kind; allowed: platform, team"
+    if kind.endswith("_type"):  # a wrong type: say what was given
+        return f"{_show(value, quote=True)} is {_type_name(value)}; {message.removeprefix('Input ')}"
+    if message.startswith("Input "):
+        return f"{_show(value)} {message.removeprefix('Input ')}"
+    return message
+
+
+def _show(value: Any, quote: bool = False) -> str:
+    """A value as the stack file would spell it, short and plain (no markup, no Python repr noise)."""
+    if isinstance(value, str):
+        plain = not quote and re.fullmatch(r"[\w./:@+-]+", value)
+        text = value if plain else repr(value)
+    else:
+        text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _type_name(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list",
+             dict: "a mapping", type(None): "empty"}
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
 def _line(root: yaml.Node | None, path: tuple) -> int | None:

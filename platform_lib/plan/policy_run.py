@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,8 +75,17 @@ def evaluate(resources: list[CapturedResource], env: str) -> list[Violation]:
                 resource.type, resource.inputs, resource.urn, resource.name, policy_resource.opts,
                 providers.get(resource.provider or ""), config=config,
             )
-            rule.check(args, lambda message, urn=None, subject=resource: report(message, urn, subject=subject))
+            rule.check(args, _reporting_on(resource, report))
     return violations
+
+
+def _reporting_on(subject: CapturedResource, report: Callable[..., None]) -> Callable[..., None]:
+    """A resource rule's ``report_violation``: violations name the resource checked unless told another."""
+
+    def report_violation(message: str, urn: str | None = None) -> None:
+        report(message, urn, subject=subject)
+
+    return report_violation
 
 
 def _policy_resources(resources: list[CapturedResource],

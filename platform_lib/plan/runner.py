@@ -7,13 +7,15 @@ import multiprocessing
 import runpy
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platform_lib.config.loader import ConfigError, StackFile, load_stack_file
+from platform_lib.cli.exit_codes import ExitCode
+from platform_lib.config.loader import ConfigError, StackFile, load_stack_file, stack_name
+from platform_lib.config.schema import TeamConfig
 from platform_lib.contract import ContractError, PlatformOutputs, TeamOutputs, parse
 
 from . import capture
@@ -21,7 +23,6 @@ from .collisions import find_collisions
 from .policy_run import Violation, evaluate
 
 PROJECT = "ml-platform"
-EXIT_OK, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
 
 
 @dataclass
@@ -44,15 +45,15 @@ class StackPlan:
         return [v for v in self.violations if v.level == "mandatory"]
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         if self.error:
-            return EXIT_INVALID
-        return EXIT_VIOLATIONS if self.mandatory else EXIT_OK
+            return ExitCode.INVALID
+        return ExitCode.VIOLATIONS if self.mandatory else ExitCode.OK
 
     def as_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack, "source": self.source, "kind": self.kind, "environment": self.environment,
-            "exitCode": self.exit_code, "error": self.error, "warnings": self.warnings,
+            "exitCode": int(self.exit_code), "error": self.error, "warnings": self.warnings,
             "seconds": round(self.seconds, 3),
             "resources": [r.as_json() for r in self.resources],
             "violations": [v.as_json() for v in self.violations],
@@ -122,42 +123,57 @@ def _execute(plan: StackPlan, program, config, stack_outputs, contract) -> Stack
     return plan
 
 
-def invalid(path: Path, error: ConfigError) -> StackPlan:
-    return StackPlan(stack=path.name.removeprefix("Pulumi.").removesuffix(".yaml"), source=str(path),
-                     error=str(error))
+@dataclass(frozen=True)
+class InvalidStack:
+    """A stack file that failed to load: its name (from the file name) and why."""
+
+    path: Path
+    name: str
+    error: ConfigError
 
 
-def plan_stacks(paths: list[Path], jobs: int = 2) -> list[StackPlan]:
+def load(path: Path) -> StackFile | InvalidStack:
+    """Load and validate one stack file, once; an invalid one is kept with its error."""
+    try:
+        return load_stack_file(path)
+    except ConfigError as exc:
+        return InvalidStack(path, stack_name(path), exc)
+
+
+def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2) -> list[StackPlan]:
     """Plan stack files together: platforms first, then teams against the planned platform outputs.
 
-    Invalid configs are reported without planning; a team whose platform failed reports that too.
+    Paths are loaded here; already loaded stacks are not read again. Invalid configs are reported
+    without planning; a team whose platform failed reports that too. Plans come in the given order.
     """
-    plans: dict[str, StackPlan] = {}
+    entries = [load(s) if isinstance(s, Path) else s for s in stacks]
+    plans: dict[Path, StackPlan] = {}
     loaded: list[StackFile] = []
-    for path in paths:
-        try:
-            loaded.append(load_stack_file(path))
-        except ConfigError as exc:
-            plans[str(path)] = invalid(path, exc)
+    for entry in entries:
+        if isinstance(entry, InvalidStack):
+            plans[entry.path] = StackPlan(stack=entry.name, source=str(entry.path), error=str(entry.error))
+        else:
+            loaded.append(entry)
     platforms = [s for s in loaded if s.config.kind == "platform"]
-    teams = [s for s in loaded if s.config.kind == "team"]
+    teams = [(s, s.config) for s in loaded if isinstance(s.config, TeamConfig)]
     with _pool(jobs, len(loaded)) as pool:
-        for stack_file, plan in zip(platforms, pool.map(plan_stack_file, platforms)):
-            plans[str(stack_file.path)] = plan
+        for stack_file, plan in zip(platforms, pool.map(plan_stack_file, platforms), strict=True):
+            plans[stack_file.path] = plan
         outputs = {p.stack: p.outputs for p in plans.values() if p.kind == "platform" and not p.error}
-        ready = [t for t in teams if t.config.platform_stack_name in outputs]
-        for stack_file in teams:
-            if stack_file not in ready:
-                plans[str(stack_file.path)] = StackPlan(
-                    stack=stack_file.name, source=str(stack_file.path), kind="team",
-                    environment=stack_file.config.environment,
-                    error=f"its platform stack {stack_file.config.platform_stack_name!r} was not planned "
-                          f"(not among the given stacks, or it failed)",
-                )
-        for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, [outputs] * len(ready))):
-            plans[str(stack_file.path)] = plan
+        ready = []
+        for stack_file, config in teams:
+            if config.platform_stack_name in outputs:
+                ready.append(stack_file)
+                continue
+            plans[stack_file.path] = StackPlan(
+                stack=stack_file.name, source=str(stack_file.path), kind="team", environment=config.environment,
+                error=f"its platform stack {config.platform_stack_name!r} was not planned "
+                      f"(not among the given stacks, or it failed)",
+            )
+        for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, [outputs] * len(ready)), strict=True):
+            plans[stack_file.path] = plan
     _flag_collisions(list(plans.values()))
-    return [plans[str(p)] for p in paths]
+    return [plans[entry.path] for entry in entries]
 
 
 def _flag_collisions(plans: list[StackPlan]) -> None:

@@ -28,14 +28,14 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         problems.append(f"retentionInDays={days:g} (< {minimum:g})")
     if problems:
         report_violation(f"log group '{args.name}' has {' and '.join(problems)}; required: kmsKeyId "
-                         f"(a customer-managed KMS key ARN) and retentionInDays >= {minimum:g}")
+                         f"(a customer-managed KMS key ARN) and retentionInDays >= {minimum:g}", None)
 
 
 RULE = Rule(
     id="cloudwatch-log-group-encrypted-retained",
     description="CloudWatch log groups are encrypted with a KMS key and have a retention period.",
     severity="medium",
-    control="AWS FSBP CloudWatch.16",
+    control="NIST 800-53 AU-11, SC-28 (Security Hub CloudWatch.16)",
     kind="resource",
     validate=validate,
     resource_types=LOG_GROUP_TYPES,

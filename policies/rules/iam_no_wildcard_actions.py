@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from policies.rule import Rule
 from policies.support import (
+    IDENTITY_POLICY_TYPES,
     InvalidPolicyDocument,
     Statement,
     action_covers,
-    as_list,
-    is_known,
-    props_of,
+    identity_documents,
     statements,
 )
-
-ROLE = "aws:iam/role:Role"
-POLICY_TYPES = frozenset({
-    ROLE,
-    "aws:iam/policy:Policy",
-    "aws:iam/rolePolicy:RolePolicy",
-    "aws:iam/userPolicy:UserPolicy",
-    "aws:iam/groupPolicy:GroupPolicy",
-})
 
 ALL_ACTIONS = ("*", "*:*")
 """Never allowed, whatever the resource or condition (FSBP IAM.1)."""
 
 SERVICE_WILDCARDS = ("iam:*", "kms:*", "s3:*", "sts:*", "ec2:*", "organizations:*", "secretsmanager:*")
-"""Never allowed on Resource '*', conditions don't excuse them (FSBP IAM.21)."""
+"""Never allowed on Resource '*', conditions don't excuse them (anywhere else: iam-no-service-wildcard-actions)."""
 
 ESCALATION_ACTIONS = (
     "iam:PassRole", "sts:AssumeRole", "iam:AttachRolePolicy", "iam:PutRolePolicy",
@@ -61,26 +48,13 @@ def statement_findings(statement: Statement) -> list[str]:
     return findings
 
 
-def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
-    """(where, document) for every policy document the resource carries."""
-    props = props_of(args)
-    if args.resource_type == ROLE:
-        for item in as_list(props.get("inlinePolicies")):
-            if isinstance(item, dict) and is_known(item.get("policy")):
-                name = item.get("name") if is_known(item.get("name")) else "?"
-                yield f"IAM role '{args.name}' inline policy '{name}'", item["policy"]
-    elif is_known(props.get("policy")):
-        kind = args.resource_type.split(":")[-1]
-        yield f"IAM {kind} '{args.name}'", props["policy"]
-
-
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Report each Allow statement granting '*' actions, or sensitive actions on Resource '*'."""
-    for where, document in _documents(args):
+    for where, document in identity_documents(args):
         try:
             parsed = statements(document)
         except InvalidPolicyDocument as error:
-            report_violation(f"{where}: policy document is {error}")
+            report_violation(f"{where}: policy document is {error}", None)
             continue
         for index, statement in enumerate(parsed):
             findings = statement_findings(statement)
@@ -90,16 +64,16 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
                     f"{', '.join(statement.resources) or 'NotResource'}; allowed: named actions, "
                     f"never '*'/'*:*'; on Resource '*' no {'/'.join(SERVICE_WILDCARDS)} and no "
                     "NotAction, and privilege-escalation actions (iam:PassRole, sts:AssumeRole, ...) "
-                    "only with a Condition")
+                    "only with a Condition", None)
 
 
 RULE = Rule(
     id="iam-no-wildcard-actions",
     description="IAM policies allow no '*' actions and no sensitive actions on Resource '*'.",
     severity="critical",
-    control="AWS FSBP IAM.1, IAM.21",
+    control="AWS FSBP IAM.1 (and NIST 800-53 AC-6 for privilege escalation)",
     kind="resource",
     validate=validate,
-    resource_types=POLICY_TYPES,
+    resource_types=IDENTITY_POLICY_TYPES,
     remediation="List the actions the workload needs and scope Resource to the ARNs it uses.",
 )

@@ -42,7 +42,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     report_violation(
         f"IAM role '{args.name}' is a team role (team '{tags.get('team')}') without a "
         f"permissionsBoundary; required: permissionsBoundary set to the platform's boundary policy ARN "
-        f"on every role tagged team!={PLATFORM_TEAM} or {ROLE_KIND_TAG}={TEAM_ROLE_KIND}")
+        f"on every role tagged team!={PLATFORM_TEAM} or {ROLE_KIND_TAG}={TEAM_ROLE_KIND}", None)
 
 
 RULE = Rule(

@@ -27,14 +27,14 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if not is_true(rotation):
         report_violation(f"KMS key '{args.name}' ({SYMMETRIC_SPEC}, {ENCRYPT_DECRYPT}) has "
                          f"enableKeyRotation={'unset' if rotation is None else rotation}; "
-                         "required: enableKeyRotation=true on symmetric encryption keys")
+                         "required: enableKeyRotation=true on symmetric encryption keys", None)
 
 
 RULE = Rule(
     id="kms-key-rotation-enabled",
     description="Symmetric KMS keys have automatic key rotation enabled.",
     severity="medium",
-    control="AWS FSBP KMS.4",
+    control="CIS AWS v3.0.0 3.6 (Security Hub KMS.4)",
     kind="resource",
     validate=validate,
     resource_types=KEY_TYPES,

@@ -36,7 +36,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         return
     if not getattr(args.opts, "protect", False):
         report_violation(f"{args.resource_type} '{args.name}' holds state in prod but is not protected; "
-                         "required: ResourceOptions(protect=True) on stateful resources tagged env=prod")
+                         "required: ResourceOptions(protect=True) on stateful resources tagged env=prod", None)
 
 
 RULE = Rule(

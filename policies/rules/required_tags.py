@@ -19,10 +19,10 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     missing = [t for t in REQUIRED_TAGS if not tags.get(t)]
     if missing and tags.complete:
         report_violation(f"{args.resource_type} '{args.name}' is missing tag(s) {', '.join(missing)}; "
-                         f"required: {REQUIRED}")
+                         f"required: {REQUIRED}", None)
     env = tags.get("env")
     if env is not None and env not in ENVIRONMENTS:
-        report_violation(f"{args.resource_type} '{args.name}' has env={env!r}; required: {REQUIRED}")
+        report_violation(f"{args.resource_type} '{args.name}' has env={env!r}; required: {REQUIRED}", None)
 
 
 RULE = Rule(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import ReportViolation, StackValidationArgs
-
 from policies.rule import Rule
 from policies.support import (
     UNKNOWN,
+    BucketCheck,
+    Verdict,
     as_list,
-    bucket_label,
-    buckets_with,
     is_known,
     is_log_bucket,
     props_of,
@@ -50,7 +48,7 @@ def _assess(default: Any, log_bucket: bool) -> str | None | Any:
     return None
 
 
-def _config_verdict(config: Any, log_bucket: bool) -> str | None | Any:
+def _judge(config: Any, log_bucket: bool) -> Verdict:
     """Verdict for one encryption config resource: any compliant rule wins, then unknown."""
     rules = props_of(config).get("rules")
     if rules is None or rules is UNKNOWN:  # `rules` is required: absent means unknown at preview
@@ -58,45 +56,38 @@ def _config_verdict(config: Any, log_bucket: bool) -> str | None | Any:
     verdicts = [_assess(r.get("applyServerSideEncryptionByDefault") if isinstance(r, dict) else UNKNOWN,
                         log_bucket) for r in as_list(rules)]
     if not verdicts:
-        return "an empty rules list"
+        return "is encrypted with an empty rules list"
     if None in verdicts:
         return None
     if UNKNOWN in verdicts:
         return UNKNOWN
-    return verdicts[0]
+    return f"is encrypted with {verdicts[0]}"
 
 
-def _inline_ok(bucket: Any, log_bucket: bool) -> bool:
+def _inline_ok(bucket: Any) -> bool:
     """The deprecated inline ``serverSideEncryptionConfiguration`` of the bucket is compliant."""
     inline = props_of(bucket).get("serverSideEncryptionConfiguration")
     if not isinstance(inline, dict) or not isinstance(inline.get("rule"), dict):
         return False
-    return _assess(inline["rule"].get("applyServerSideEncryptionByDefault"), log_bucket) is None
+    return _assess(inline["rule"].get("applyServerSideEncryptionByDefault"), is_log_bucket(bucket)) is None
 
 
-def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Every bucket has an encryption config with a CMK (log buckets: any SSE algorithm)."""
-    for bucket, configs in buckets_with(args.resources, SSE_CONFIG_TYPES):
-        log_bucket = is_log_bucket(bucket)
-        required = REQUIRED_LOGS if log_bucket else REQUIRED
-        verdicts = [_config_verdict(c, log_bucket) for c in configs]
-        if None in verdicts or UNKNOWN in verdicts or (not configs and _inline_ok(bucket, log_bucket)):
-            continue
-        if not configs:
-            report_violation(f"{bucket_label(bucket)} has no server-side encryption config; "
-                             f"required: {required}", bucket.urn)
-        else:
-            report_violation(f"{bucket_label(bucket)} is encrypted with {verdicts[0]}; "
-                             f"required: {required}", configs[0].urn)
+CHECK = BucketCheck(
+    config_types=SSE_CONFIG_TYPES,
+    missing="server-side encryption config",
+    required=lambda bucket: REQUIRED_LOGS if is_log_bucket(bucket) else REQUIRED,
+    judge=lambda config, bucket: _judge(config, is_log_bucket(bucket)),
+    inline_ok=_inline_ok,
+)
 
 
 RULE = Rule(
     id="s3-bucket-kms-encryption",
     description="S3 buckets are encrypted at rest with a customer-managed KMS key (log buckets: SSE-S3 or KMS).",
     severity="high",
-    control="AWS FSBP S3.17",
+    control="NIST 800-53 SC-12, SC-28(1) (Security Hub S3.17)",
     kind="stack",
-    validate=validate,
+    validate=CHECK.validate,
     remediation=("Add an s3.BucketServerSideEncryptionConfiguration for the bucket with "
                  "sse_algorithm='aws:kms' and kms_master_key_id=<the team's KMS key ARN>."),
 )

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import ReportViolation, StackValidationArgs
-
 from policies.rule import Rule
 from policies.support import (
     UNKNOWN,
+    BucketCheck,
     InvalidPolicyDocument,
     Statement,
+    Verdict,
     action_covers,
     as_list,
-    bucket_label,
-    buckets_with,
     parse_policy_document,
+    principal_values,
     props_of,
     statements,
 )
@@ -26,9 +25,7 @@ REQUIRED = ("a bucket policy statement Effect=Deny, Principal='*', Action='s3:*'
 
 
 def _any_principal(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
+    return "*" in principal_values(principal, "AWS")
 
 
 def _denies_insecure_transport(condition: Any) -> bool:
@@ -51,33 +48,26 @@ def is_tls_only_statement(statement: Statement) -> bool:
             and _denies_insecure_transport(statement.condition))
 
 
-def _verdict(document: Any) -> str | None | Any:
+def _verdict(document: Any) -> Verdict:
     """None when the document enforces TLS, UNKNOWN if undecidable, else what is wrong."""
     try:
         parsed = parse_policy_document(document)
     except InvalidPolicyDocument as error:
-        return f"a bucket policy that is {error}"
+        return f"has a bucket policy that is {error}"
     if parsed is None or parsed is UNKNOWN:
         return UNKNOWN
     if any(is_tls_only_statement(s) for s in statements(parsed)):
         return None
-    return "a bucket policy without a deny on aws:SecureTransport=false"
+    return "has a bucket policy without a deny on aws:SecureTransport=false"
 
 
-def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Every bucket has a bucket policy that denies non-TLS requests."""
-    for bucket, policies in buckets_with(args.resources, BUCKET_POLICY_TYPES):
-        verdicts = [_verdict(props_of(p).get("policy")) for p in policies]
-        if None in verdicts or UNKNOWN in verdicts:
-            continue
-        if not policies and _verdict(props_of(bucket).get("policy")) is None:  # deprecated inline policy
-            continue
-        if not policies:
-            report_violation(f"{bucket_label(bucket)} has no bucket policy; required: {REQUIRED}",
-                             bucket.urn)
-        else:
-            report_violation(f"{bucket_label(bucket)} has {verdicts[0]}; required: {REQUIRED}",
-                             policies[0].urn)
+CHECK = BucketCheck(
+    config_types=BUCKET_POLICY_TYPES,
+    missing="bucket policy",
+    required=lambda bucket: REQUIRED,
+    judge=lambda policy, bucket: _verdict(props_of(policy).get("policy")),
+    inline_ok=lambda bucket: _verdict(props_of(bucket).get("policy")) is None,  # deprecated inline policy
+)
 
 
 RULE = Rule(
@@ -86,7 +76,7 @@ RULE = Rule(
     severity="high",
     control="AWS FSBP S3.5",
     kind="stack",
-    validate=validate,
+    validate=CHECK.validate,
     remediation=("Add an s3.BucketPolicy with a statement Deny / Principal '*' / Action 's3:*' on the "
                  "bucket and its objects, Condition {'Bool': {'aws:SecureTransport': 'false'}}."),
 )

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import ReportViolation, StackValidationArgs
-
 from policies.rule import Rule
 from policies.support import (
-    LOG_BUCKET_PURPOSE,
-    PURPOSE_TAG,
+    LOG_BUCKET_EXEMPTION,
     UNKNOWN,
-    bucket_label,
-    buckets_with,
+    BucketCheck,
+    Verdict,
     is_log_bucket,
     is_true,
     props_of,
@@ -22,43 +19,33 @@ VERSIONING_TYPES = (
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketVersioningV2:BucketVersioningV2",
 )
-REQUIRED = (f"a BucketVersioning with versioningConfiguration.status='Enabled' (only buckets tagged "
-            f"{PURPOSE_TAG}={LOG_BUCKET_PURPOSE} are exempt)")
+REQUIRED = f"a BucketVersioning with versioningConfiguration.status='Enabled' (only {LOG_BUCKET_EXEMPTION})"
 
 
-def _status(config: Any) -> Any:
-    """The versioning status, UNKNOWN when not known (the block is required: absent = unknown)."""
+def _judge(config: Any, bucket: Any) -> Verdict:
+    """Status Enabled; UNKNOWN when not known (the block is required: absent means unknown)."""
     block = props_of(config).get("versioningConfiguration")
-    if not isinstance(block, dict):
-        return UNKNOWN
-    return block.get("status", UNKNOWN)
+    status = block.get("status", UNKNOWN) if isinstance(block, dict) else UNKNOWN
+    if status == "Enabled" or status is UNKNOWN:
+        return None if status == "Enabled" else UNKNOWN
+    return f"has versioning status {status!r}"
 
 
-def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """Every bucket except log buckets has versioning Enabled."""
-    for bucket, configs in buckets_with(args.resources, VERSIONING_TYPES):
-        if is_log_bucket(bucket):
-            continue
-        statuses = [_status(c) for c in configs]
-        if "Enabled" in statuses or UNKNOWN in statuses:
-            continue
-        inline = props_of(bucket).get("versioning")
-        if not configs and isinstance(inline, dict) and is_true(inline.get("enabled")):
-            continue
-        if not configs:
-            report_violation(f"{bucket_label(bucket)} has no versioning config; required: {REQUIRED}",
-                             bucket.urn)
-        else:
-            report_violation(f"{bucket_label(bucket)} has versioning status {statuses[0]!r}; "
-                             f"required: {REQUIRED}", configs[0].urn)
+def _inline_ok(bucket: Any) -> bool:
+    """The deprecated inline ``versioning`` argument of the bucket enables versioning."""
+    inline = props_of(bucket).get("versioning")
+    return isinstance(inline, dict) and is_true(inline.get("enabled"))
 
+
+CHECK = BucketCheck(config_types=VERSIONING_TYPES, missing="versioning config", required=lambda bucket: REQUIRED,
+                    judge=_judge, inline_ok=_inline_ok, exempt=is_log_bucket)
 
 RULE = Rule(
     id="s3-bucket-versioning-enabled",
     description="S3 data buckets have versioning enabled (log buckets are exempt).",
     severity="medium",
-    control="AWS FSBP S3.14",
+    control="NIST 800-53 CP-9, SI-12 (Security Hub S3.14)",
     kind="stack",
-    validate=validate,
+    validate=CHECK.validate,
     remediation="Add an s3.BucketVersioning for the bucket with versioning_configuration status 'Enabled'.",
 )

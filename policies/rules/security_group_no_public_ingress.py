@@ -51,8 +51,8 @@ def _open_cidrs(*values: Any) -> list[str] | Any:
     return [c for c in cidrs if c in OPEN_CIDRS]
 
 
-def _ingress(resources: list[Any], groups: list[Any]) -> Iterator[tuple[Any, Any, list[str], str]]:
-    """(offending resource, its security group or None, open CIDRs, what is opened)."""
+def _ingress(resources: list[Any], groups: list[Any]) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """(offending resource, its security group or None, open CIDRs, what is opened); each may be UNKNOWN."""
     for group in groups:
         for entry in as_list(props_of(group).get("ingress")):
             if not isinstance(entry, dict):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platform_lib.config.compute import GPU
+from platform_lib.config.schema.compute import GPU
 from platform_lib.config.loader import ConfigError, load_stack_file
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"

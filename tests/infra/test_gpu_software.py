@@ -6,7 +6,7 @@ import json
 import yaml
 
 from infra import versions
-from platform_lib.config.compute import GPU
+from platform_lib.config.schema.compute import GPU
 
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 

@@ -3,7 +3,7 @@
 import json
 
 from infra import versions
-from platform_lib.config.compute import GPU
+from platform_lib.config.schema.compute import GPU
 
 GROUP = "aws:eks/nodeGroup:NodeGroup"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

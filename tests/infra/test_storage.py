@@ -4,6 +4,7 @@ import pytest
 
 BUCKET = "aws:s3/bucket:Bucket"
 TIERS = ("raw", "curated", "features", "models")
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
 
 def data_buckets(view):
@@ -40,7 +41,7 @@ def test_data_buckets_use_the_team_kms_keys_with_bucket_keys(plans, stack):
     view = plans[stack]
     keys = {k.urn for k in view.of_type("aws:kms/key:Key")}
     for bucket in data_buckets(view):
-        (sse,) = view.attached_to(bucket, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        (sse,) = view.attached_to(bucket, SSE)
         rule = sse.inputs["rules"][0]
         assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
         assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"].startswith("arn:aws:kms:")

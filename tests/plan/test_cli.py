@@ -116,3 +116,20 @@ def test_a_new_environment_and_team_need_only_stack_files(tmp_path):
     assert stacks["ads-staging"]["outputs"]["buckets"]["raw"] == "ads-staging-raw-111111111111-euw1"
     assert mlp("stacks", "--env", "staging", "--stacks-dir", str(tmp_path)).stdout.split() == [
         "platform-staging", "ads-staging"]
+
+
+def test_command_groups_are_modules_registered_by_one_line_each():
+    from platform_lib.cli import app
+
+    assert app.COMMAND_GROUPS == ("plan",)
+    names = sorted(command.callback.__name__ for command in app.app.registered_commands)
+    assert names == ["plan", "stacks"]
+
+
+def test_console_script_entry_point_is_the_package_main():
+    from importlib.metadata import entry_points
+
+    import platform_lib.cli
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "mlp"]
+    assert script.value == "platform_lib.cli:main" and script.load() is platform_lib.cli.main

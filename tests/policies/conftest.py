@@ -18,16 +18,15 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from policies.rule import Rule
+from policies.support import SECRET_SIG, SPECIAL_SIG_KEY
 
 STACK = "fraud-dev"
 DEFAULT_TAGS = {"team": "fraud", "env": "dev", "cost-center": "cc-1234", "managed-by": "pulumi"}
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's "computed string" sentinel
-UNKNOWN_BOOL = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UNKNOWN_STRING = UNKNOWN_STRING_VALUE  # the engine's "computed string" sentinel
+UNKNOWN_BOOL = UNKNOWN_BOOLEAN_VALUE
 
 _DEFAULT = object()
 
@@ -53,7 +52,7 @@ class Kit:
     @staticmethod
     def secret(value: Any) -> dict[str, Any]:
         """A value as pulumi mocks deliver secrets."""
-        return {SECRET_SIG_KEY: SECRET_SIG, "value": value}
+        return {SPECIAL_SIG_KEY: SECRET_SIG, "value": value}
 
     @staticmethod
     def opts(protect: bool = False) -> PolicyResourceOptions:
@@ -97,7 +96,11 @@ class Kit:
     def run(rule: Rule, args: Any) -> list[tuple[str, str | None]]:
         """Violations (message, urn) the rule reports for ``args``."""
         found: list[tuple[str, str | None]] = []
-        rule.check(args, lambda message, urn=None: found.append((message, urn)))
+
+        def report(message: str, urn: str | None = None) -> None:
+            found.append((message, urn))
+
+        rule.check(args, report)
         return found
 
     # -- S3 ---------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def test_missing_tags_are_named(kit):
 
 
 def test_no_provider_and_no_tags_is_reported(kit):
-    assert len(kit.run(TAGS, kit.args("aws:sagemaker/featureGroup:FeatureGroup", {}, provider=None))) == 1
+    [(message, _)] = kit.run(TAGS, kit.args("aws:sagemaker/featureGroup:FeatureGroup", {}, "fg", provider=None))
+    assert message.startswith("aws:sagemaker/featureGroup:FeatureGroup 'fg' is missing tag(s) team, env, cost-center;")
 
 
 def test_bad_env_value_is_reported(kit):
@@ -143,4 +144,5 @@ def test_dev_resources_and_stateless_types_are_not_checked(kit):
 
 def test_env_tag_on_the_resource_wins(kit):
     props = {"tags": {"env": "prod"}}
-    assert len(kit.run(PROTECTED, kit.args("aws:kms/key:Key", props))) == 1
+    [(message, _)] = kit.run(PROTECTED, kit.args("aws:kms/key:Key", props, "key"))
+    assert message.startswith("aws:kms/key:Key 'key' holds state in prod but is not protected")

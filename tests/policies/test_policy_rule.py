@@ -31,7 +31,7 @@ def test_invalid_metadata_is_rejected(overrides):
 
 def test_rule_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        make().id = "other"  # type: ignore[misc]
+        setattr(make(), "id", "other")  # noqa: B010 (a plain assignment is a type error)
 
 
 def test_check_filters_by_resource_type(kit):
@@ -44,11 +44,17 @@ def test_check_filters_by_resource_type(kit):
 def test_resource_rule_becomes_resource_policy(kit):
     policy = make(resource_types={"aws:kms/key:Key"}, remediation="Fix it.").to_policy(EnforcementLevel.ADVISORY)
     assert isinstance(policy, ResourceValidationPolicy)
-    assert (policy.name, policy.enforcement_level, policy.severity) == ("demo-rule", EnforcementLevel.ADVISORY, Severity.LOW)
+    assert (policy.name, policy.enforcement_level, policy.severity) == (
+        "demo-rule", EnforcementLevel.ADVISORY, Severity.LOW)
+    assert policy.framework is not None
     assert (policy.framework.name, policy.framework.reference) == ("AWS FSBP", "S3.8")
     assert policy.remediation_steps == "Fix it."
-    seen = []
-    policy.validate(kit.args("aws:s3/bucket:Bucket", {}), lambda m, u=None: seen.append(m))
+    seen: list[str] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        seen.append(message)
+
+    policy.validate(kit.args("aws:s3/bucket:Bucket", {}), report)
     assert seen == []  # the policy applies the type filter too
 
 
@@ -56,6 +62,7 @@ def test_stack_rule_becomes_stack_policy_with_config_schema():
     rule = make(kind="stack", config_schema={"n": {"type": "integer", "default": 1}})
     policy = rule.to_policy()
     assert isinstance(policy, StackValidationPolicy) and policy.enforcement_level is None
+    assert policy.config_schema is not None
     assert policy.config_schema.properties == {"n": {"type": "integer", "default": 1}}
 
 

@@ -49,8 +49,8 @@ def test_bucket_without_encryption_config_is_reported(kit):
     bucket = kit.bucket()
     [(message, urn)] = kit.run(ENCRYPTION, kit.stack(bucket))
     assert urn == bucket.urn
-    assert "bucket 'fraud-dev-raw' has no server-side encryption config" in message
-    assert "aws:kms" in message and "kmsMasterKeyId" in message
+    assert message == ("bucket 'fraud-dev-raw' has no server-side encryption config; required: sseAlgorithm "
+                       "aws:kms or aws:kms:dsse with a kmsMasterKeyId (customer-managed KMS key)")
 
 
 @pytest.mark.parametrize("config, problem", [
@@ -95,7 +95,8 @@ def test_log_bucket_may_use_sse_s3_but_needs_a_config(kit):
     logs = kit.bucket("access-logs", tags=LOGS)
     assert kit.run(ENCRYPTION, kit.stack(logs, kit.bucket_config(SSE, logs, sse("AES256", None)))) == []
     [(message, _)] = kit.run(ENCRYPTION, kit.stack(logs))
-    assert "AES256" in message
+    assert message.startswith("bucket 'fraud-dev-access-logs' has no server-side encryption config; "
+                              "required: sseAlgorithm AES256, aws:kms or aws:kms:dsse (log buckets may use AES256")
 
 
 def test_inline_encryption_on_the_bucket_counts(kit):
@@ -119,7 +120,10 @@ def test_fully_blocked_bucket_is_compliant(kit):
 def test_bucket_without_public_access_block_is_reported(kit):
     bucket = kit.bucket()
     [(message, urn)] = kit.run(PUBLIC_ACCESS, kit.stack(bucket))
-    assert urn == bucket.urn and "no public access block" in message and "restrictPublicBuckets=true" in message
+    assert urn == bucket.urn
+    assert message == ("bucket 'fraud-dev-raw' has no public access block; required: a BucketPublicAccessBlock "
+                       "with blockPublicAcls=true, blockPublicPolicy=true, ignorePublicAcls=true, "
+                       "restrictPublicBuckets=true")
 
 
 def test_partial_public_access_block_names_the_missing_flags(kit):
@@ -128,7 +132,8 @@ def test_partial_public_access_block_names_the_missing_flags(kit):
                                             "restrictPublicBuckets": None})
     [(message, urn)] = kit.run(PUBLIC_ACCESS, kit.stack(bucket, block))
     assert urn == block.urn
-    assert "ignorePublicAcls, restrictPublicBuckets unset or false" in message
+    assert message.startswith("bucket 'fraud-dev-raw' public access block leaves ignorePublicAcls, "
+                              "restrictPublicBuckets unset or false; required:")
 
 
 def test_unknown_public_access_flag_is_not_a_violation(kit):
@@ -150,9 +155,12 @@ def test_suspended_or_missing_versioning_is_reported(kit):
     bucket, other = kit.bucket("raw"), kit.bucket("features")
     suspended = kit.bucket_config(VERSIONING_TYPE, bucket, {"versioningConfiguration": {"status": "Suspended"}})
     violations = dict((urn, message) for message, urn in kit.run(VERSIONING, kit.stack(bucket, other, suspended)))
-    assert "versioning status 'Suspended'" in violations[suspended.urn]
-    assert "has no versioning config" in violations[other.urn]
-    assert "Enabled" in violations[other.urn]
+    required = ("a BucketVersioning with versioningConfiguration.status='Enabled' (only buckets tagged "
+                "ml-platform/purpose=logs are exempt)")
+    assert violations == {
+        suspended.urn: f"bucket 'fraud-dev-raw' has versioning status 'Suspended'; required: {required}",
+        other.urn: f"bucket 'fraud-dev-features' has no versioning config; required: {required}",
+    }
 
 
 def test_log_buckets_are_exempt_from_versioning(kit):
@@ -185,7 +193,9 @@ def test_tls_policy_as_dict_is_accepted(kit):
 def test_bucket_without_policy_is_reported(kit):
     bucket = kit.bucket()
     [(message, urn)] = kit.run(TLS_ONLY, kit.stack(bucket))
-    assert urn == bucket.urn and "no bucket policy" in message and "aws:SecureTransport" in message
+    assert urn == bucket.urn
+    assert message == ("bucket 'fraud-dev-raw' has no bucket policy; required: a bucket policy statement Effect=Deny, "
+                       "Principal='*', Action='s3:*', Condition Bool aws:SecureTransport=false")
 
 
 @pytest.mark.parametrize("document, problem", [

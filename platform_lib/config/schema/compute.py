@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, model_validator
 
 from infra import versions
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False)
+from .base import Model
+from .base import Section
 
 
 @dataclass(frozen=True)
@@ -107,7 +105,7 @@ GPU = GpuScheduling()
 """The GPU scheduling contract of the whole project."""
 
 
-class Taint(_Model):
+class Taint(Model):
     key: str = Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9._-]{1,63}$")
     value: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,63}$")
     effect: Literal["NoSchedule", "NoExecute", "PreferNoSchedule"]
@@ -117,15 +115,15 @@ class Taint(_Model):
         return {"key": self.key, "value": self.value, "effect": _EKS_EFFECTS[self.effect]}
 
 
-class TimeSlicing(_Model):
+class TimeSlicing(Model):
     replicas: int = Field(ge=2, le=48, description="pods that share one GPU (no memory isolation)")
 
 
-class Mig(_Model):
+class Mig(Model):
     profile: str = Field(description="MIG profile every GPU of the pool is split into, e.g. 1g.10gb")
 
 
-class GpuSharing(_Model):
+class GpuSharing(Model):
     """One of: time-slicing (any NVIDIA GPU) or MIG (A100/H100 only)."""
 
     time_slicing: TimeSlicing | None = None
@@ -138,7 +136,7 @@ class GpuSharing(_Model):
         return self
 
 
-class NodePool(_Model):
+class NodePool(Model):
     """A managed node group: one concern (system add-ons, CPU jobs, one GPU type)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$", description="lowercase, 3-24 chars")
@@ -243,8 +241,18 @@ class NodePool(_Model):
         return self
 
 
-class ComputeConfig(_Model):
+class ComputeConfig(Section):
     """An EKS cluster per platform region, with the same node pools in each."""
+
+    DEFAULTS = {
+        "dev": {"spotAllowed": True, "nodePools": [
+            {"name": "system", "system": True, "instanceTypes": ["m6i.large"], "minSize": 1, "maxSize": 3}]},
+        "staging": {"spotAllowed": True, "nodePools": [
+            {"name": "system", "system": True, "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
+        "prod": {"spotAllowed": False, "nodePools": [
+            {"name": "system", "system": True, "critical": True, "instanceTypes": ["m6i.xlarge"],
+             "minSize": 3, "maxSize": 6}]},
+    }
 
     kubernetes_version: str = Field(default=versions.KUBERNETES_VERSION)
     public_access_cidrs: list[IPv4Network] = Field(
@@ -304,40 +312,3 @@ class ComputeConfig(_Model):
             if system.min_size < min(az_count, 2):
                 raise ValueError(f"compute.nodePools 'system': prod needs minSize >= {min(az_count, 2)} "
                                  f"(a node in more than one AZ)")
-
-
-# Environment defaults of the section (camelCase, as in a stack file).
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"spotAllowed": True, "nodePools": [
-        {"name": "system", "system": True, "instanceTypes": ["m6i.large"], "minSize": 1, "maxSize": 3}]},
-    "staging": {"spotAllowed": True, "nodePools": [
-        {"name": "system", "system": True, "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
-    "prod": {"spotAllowed": False, "nodePools": [
-        {"name": "system", "system": True, "critical": True, "instanceTypes": ["m6i.xlarge"],
-         "minSize": 3, "maxSize": 6}]},
-}
-
-
-class Quota(_Model):
-    """What one team's namespace may request in total (Kubernetes quantities)."""
-
-    cpu: str = Field(pattern=r"^\d+(\.\d+)?m?$", description="CPU cores, e.g. '16' or '500m'")
-    memory: str = Field(pattern=r"^\d+(Ki|Mi|Gi|Ti)?$", description="e.g. '64Gi'")
-    gpus: int = Field(ge=0, le=512, description="requests.nvidia.com/gpu (time-sliced replicas count)")
-
-
-class TenancyConfig(_Model):
-    """A team's slice of the platform's clusters: a namespace per region with this quota."""
-
-    quota: Quota
-    access_role_arns: list[Annotated[str, Field(pattern=ROLE_ARN)]] = Field(
-        default_factory=list,
-        description="IAM roles of the team's people, given edit rights in the team's namespace only",
-    )
-
-
-TENANCY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"quota": {"cpu": "16", "memory": "64Gi", "gpus": 2}},
-    "staging": {"quota": {"cpu": "32", "memory": "128Gi", "gpus": 4}},
-    "prod": {"quota": {"cpu": "64", "memory": "256Gi", "gpus": 8}},
-}

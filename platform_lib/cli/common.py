@@ -1,0 +1,33 @@
+"""What every command group shares: the console, the project root, the environment choice, failing."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from platform_lib.config.schema import ENVIRONMENTS
+
+from .exit_codes import ExitCode
+
+Environment = Enum("Environment", {name: name for name in ENVIRONMENTS}, type=str)  # type: ignore[misc]
+console = Console(width=None if Console().is_terminal else 160)
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory upwards holding Pulumi.yaml (else the current directory)."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return here
+
+
+def fail(message: str, code: ExitCode = ExitCode.INVALID) -> NoReturn:
+    """Print ``message`` (plain text, never markup) in red and exit with ``code``."""
+    console.print(escape(message), style="red", soft_wrap=True, highlight=False)
+    raise typer.Exit(int(code))

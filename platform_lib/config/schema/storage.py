@@ -1,0 +1,27 @@
+"""Lifecycle of a team's data lake."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from .base import Section
+
+
+class StorageConfig(Section):
+    """Lifecycle of the team's data lake."""
+
+    DEFAULTS = {
+        "dev": {"noncurrentVersionExpiryDays": 30},
+        "staging": {"noncurrentVersionExpiryDays": 90},
+        "prod": {"noncurrentVersionExpiryDays": 365},
+    }
+
+    tiering_after_days: int = Field(default=0, ge=0, description="move to Intelligent-Tiering")
+    raw_archive_after_days: int = Field(default=90, ge=1, description="raw tier to Glacier Deep Archive")
+    noncurrent_version_expiry_days: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _archive_after_tiering(self) -> StorageConfig:
+        if self.raw_archive_after_days <= self.tiering_after_days:
+            raise ValueError("rawArchiveAfterDays must come after tieringAfterDays (S3 lifecycle order)")
+        return self
