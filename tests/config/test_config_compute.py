@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from platform_lib.config.schema.compute import GPU
 from platform_lib.config.loader import ConfigError, load_stack_file
+from platform_lib.config.schema.compute import GPU
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 GPU_POOL = {"name": "gpu", "gpu": True, "instanceTypes": ["g5.xlarge"], "capacity": "spot", "maxSize": 2}
@@ -70,12 +70,14 @@ def test_gpu_pool_derives_taint_labels_and_ami_from_one_object(tmp_path):
      "have GPUs; set gpu: true"),
     ("platform-dev", {"nodePools": [SYSTEM, {**GPU_POOL, "instanceTypes": ["m6i.large"]}]},
      "gpu: true but ['m6i.large'] include non-GPU families"),
-    ("platform-dev", {"nodePools": [GPU_POOL]}, "exactly one pool needs system: true"),
+    ("platform-dev", {"nodePools": [SYSTEM, {**SYSTEM, "name": "system-2"}]},
+     "exactly one pool needs system: true (found ['system', 'system-2'])"),
     ("platform-dev", {"kubernetesVersion": "1.20"}, "kubernetesVersion '1.20' is outside the supported window"),
     ("platform-dev", {"publicAccessCidrs": ["0.0.0.0/0"]}, "0.0.0.0/0 opens the API to the internet"),
     ("platform-prod", {"publicAccessCidrs": ["34.240.0.0/16"]}, "a public endpoint is allowed in dev only"),
     ("platform-prod", {"spotAllowed": True, "nodePools": [{**SYSTEM, "capacity": "spot"}]},
-     "prod needs an on-demand, critical system pool"),
+     "nodePools 'system': a critical pool cannot use spot capacity"),
+    ("platform-prod", {"nodePools": [{**SYSTEM, "critical": False}]}, "prod needs an on-demand, critical system pool"),
     ("platform-prod", {"nodePools": [{**SYSTEM, "critical": True}, GPU_POOL]},
      "nodePools ['gpu']: spot capacity is not allowed here"),
     ("platform-dev", {"nodePools": [SYSTEM, {**GPU_POOL, "sharing": {}}]}, "set exactly one of timeSlicing or mig"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from platform_lib.config import schema
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     CiConfig,
@@ -14,6 +15,7 @@ from platform_lib.config.schema import (
     Section,
     StorageConfig,
     TeamConfig,
+    TenancyConfig,
     deep_merge,
     sections,
 )
@@ -43,8 +45,9 @@ def test_merging_does_not_alter_the_defaults():
 
 
 def test_sections_are_found_from_field_types():
-    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig}
+    assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
+                                        "compute": schema.ComputeConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "tenancy": TenancyConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -52,6 +55,9 @@ def test_environment_defaults_are_collected_from_the_sections():
         "logs": {"retentionDays": 90},
         "network": {"azCount": 2, "nat": "single", "endpointsMultiAz": False},
         "storage": {"noncurrentVersionExpiryDays": 90},
+        "compute": {"spotAllowed": True, "nodePools": [{"name": "system", "system": True,
+                                                         "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
+        "tenancy": {"quota": {"cpu": "32", "memory": "128Gi", "gpus": 4}},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 
