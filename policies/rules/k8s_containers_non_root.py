@@ -18,6 +18,9 @@ from policies.support.kubernetes import (
 )
 
 
+DAEMONSET = "kubernetes:apps/v1:DaemonSet"
+
+
 def _runs_as_root(pod: dict[str, Any], container: dict[str, Any]) -> bool | None:
     """True/False, or None when unknown. The container's settings win over the pod's."""
     def pick(key: str) -> Any:
@@ -34,10 +37,11 @@ def _runs_as_root(pod: dict[str, Any], container: dict[str, Any]) -> bool | None
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """No container with securityContext.privileged or allowPrivilegeEscalation true; every container runs
-    with runAsNonRoot (or a non-zero runAsUser). Node agents in kube-system are the platform's and exempt."""
+    with runAsNonRoot (or a non-zero runAsUser). Node agents (DaemonSets in kube-system: the device plugin,
+    DCGM) are the platform's and exempt; teams cannot deploy there."""
     props = props_of(args)
     spec = pod_spec(args.resource_type, props)
-    if spec is None or namespace_of(props) in SYSTEM_NAMESPACES:
+    if spec is None or (args.resource_type == DAEMONSET and namespace_of(props) in SYSTEM_NAMESPACES):
         return
     pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
     label = f"{args.resource_type.rsplit(':', 1)[-1]} '{object_name(args)}'"

@@ -131,3 +131,6 @@ def test_privileged_or_root_containers_are_reported(kit, pod, container, expecte
 
 def test_platform_node_agents_in_kube_system_are_exempt(kit):
     assert kit.run(NON_ROOT, kit.args(DAEMONSET, deployment({}, {"runAsUser": 0}, namespace="kube-system"))) == []
+    # only node agents: a Deployment in kube-system, or a DaemonSet elsewhere, is checked
+    assert len(kit.run(NON_ROOT, kit.args(DEPLOYMENT, deployment({}, {"runAsUser": 0}, namespace="kube-system")))) == 1
+    assert len(kit.run(NON_ROOT, kit.args(DAEMONSET, deployment({}, {"runAsUser": 0})))) == 1
