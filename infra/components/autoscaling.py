@@ -9,6 +9,7 @@ own CRDs (NodePool, EC2NodeClass) and launches instances outside the node groups
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -17,9 +18,8 @@ import pulumi_kubernetes as k8s
 from infra import versions
 from infra.components import cluster_iam
 from infra.components.k8s_common import NON_ROOT, RESTRICTED_CONTAINER, meta
-from infra.naming import resource_name
+from infra.naming import Names
 from platform_lib.config.schema.compute import GPU
-from platform_lib.config.schema import PlatformConfig
 
 NAMESPACE = "kube-system"
 NAME = "cluster-autoscaler"
@@ -58,26 +58,37 @@ def autoscaler_command(cluster_name: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class ClusterAutoscalerArgs:
+    names: Names
+    region: str
+    kubernetes_version: str
+    cluster_name: str
+    system_pool: str                        # the pool the autoscaler runs on
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    permissions_boundary: pulumi.Input[str]
+
+
 class ClusterAutoscaler(pulumi.ComponentResource):
     """The IRSA role (resize only this cluster's groups), RBAC, and the pinned Deployment on the system pool."""
 
-    def __init__(self, name: str, config: PlatformConfig, region: str, cluster_name: str,
-                 oidc_provider_arn: pulumi.Input[str], oidc_issuer: pulumi.Input[str],
-                 permissions_boundary: pulumi.Input[str], provider: aws.Provider, kubernetes: k8s.Provider,
+    def __init__(self, name: str, args: ClusterAutoscalerArgs, provider: aws.Provider, kubernetes: k8s.Provider,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-platform:compute:ClusterAutoscaler", name, None, opts)
+        cluster_name = args.cluster_name
         aws_child = pulumi.ResourceOptions(parent=self, provider=provider)
         child = pulumi.ResourceOptions(parent=self, provider=kubernetes)
-        role_name = resource_name(config, "cluster-autoscaler", region)
+        role_name = args.names.resource("cluster-autoscaler", args.region)
         subject = f"system:serviceaccount:{NAMESPACE}:{NAME}"
         self.role = aws.iam.Role(
-            role_name, name=role_name, permissions_boundary=permissions_boundary,
-            assume_role_policy=pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
+            role_name, name=role_name, permissions_boundary=args.permissions_boundary,
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
                 lambda v: json.dumps(cluster_iam.irsa_trust(v[0], v[1], [subject]))),
             opts=aws_child,
         )
         aws.iam.RolePolicy(f"{role_name}-policy", role=self.role.id, opts=aws_child, policy=json.dumps(
-            cluster_iam.cluster_autoscaler_document(config.account_id, cluster_name)))
+            cluster_iam.cluster_autoscaler_document(args.names.account_id, cluster_name)))
 
         labels = {"app.kubernetes.io/name": NAME}
         account = k8s.core.v1.ServiceAccount(
@@ -98,7 +109,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": NAME},
             subjects=[{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[role])))
-        system = config.compute.system_pool.name
+        system = args.system_pool
         self.deployment = k8s.apps.v1.Deployment(
             f"{cluster_name}-{NAME}", metadata=meta(NAME, NAMESPACE, labels),
             spec={
@@ -115,9 +126,9 @@ class ClusterAutoscaler(pulumi.ComponentResource):
                                             "fsGroup": 65534},
                         "containers": [{
                             "name": NAME,
-                            "image": versions.cluster_autoscaler_image(config.compute.kubernetes_version),
+                            "image": versions.cluster_autoscaler_image(args.kubernetes_version),
                             "command": autoscaler_command(cluster_name),
-                            "env": [{"name": "AWS_REGION", "value": region}],
+                            "env": [{"name": "AWS_REGION", "value": args.region}],
                             "resources": {"requests": {"cpu": "100m", "memory": "600Mi"},
                                           "limits": {"memory": "600Mi"}},
                             "securityContext": RESTRICTED_CONTAINER,

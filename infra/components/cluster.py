@@ -11,8 +11,7 @@ import pulumi_kubernetes as k8s
 
 from infra import versions
 from infra.components import cluster_iam
-from infra.naming import resource_name
-from platform_lib.config.schema import PlatformConfig
+from infra.naming import Names
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 """Every control-plane log type EKS offers."""
@@ -28,12 +27,17 @@ EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-
 class ClusterArgs:
     """What a cluster needs from the rest of the platform (one region)."""
 
+    names: Names
     region: str
+    kubernetes_version: str
     private_subnet_ids: list[pulumi.Input[str]]
+    public_access_cidrs: list[str]          # empty: private endpoint only
     secrets_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
+    log_retention_days: int
     permissions_boundary: pulumi.Input[str]
-    admin_role_arns: list[pulumi.Input[str]]
+    ci_role_arn: pulumi.Input[str]
+    admin_role_arns: list[str]
 
 
 def kubeconfig(name: pulumi.Input[str], endpoint: pulumi.Input[str], certificate_authority: pulumi.Input[str],
@@ -66,15 +70,15 @@ class Cluster(pulumi.ComponentResource):
     under the `eks` key, every control-plane log type to a KMS-encrypted group, API access entries
     (platform admins and CI), an OIDC provider for IRSA, and pinned managed add-ons."""
 
-    def __init__(self, name: str, config: PlatformConfig, args: ClusterArgs, ci_role_arn: pulumi.Input[str],
-                 provider: aws.Provider, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ClusterArgs, provider: aws.Provider,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-platform:compute:Cluster", name, None, opts)
-        compute, region = config.compute, args.region
+        names, region = args.names, args.region
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        self.cluster_name = resource_name(config, "eks", region)
+        self.cluster_name = names.resource("eks", region)
         self.region = region
 
-        role_name = resource_name(config, "eks-cluster", region)
+        role_name = names.resource("eks-cluster", region)
         role = aws.iam.Role(
             role_name, name=role_name, assume_role_policy=json.dumps(cluster_iam.service_trust("eks.amazonaws.com")),
             permissions_boundary=args.permissions_boundary, opts=child,
@@ -85,17 +89,17 @@ class Cluster(pulumi.ComponentResource):
             for arn in cluster_iam.CLUSTER_POLICIES
         ]
         log_group = aws.cloudwatch.LogGroup(
-            resource_name(config, "eks-logs", region), name=f"/aws/eks/{self.cluster_name}/cluster",
-            kms_key_id=args.logs_key_arn, retention_in_days=config.logs.retention_days, opts=child,
+            names.resource("eks-logs", region), name=f"/aws/eks/{self.cluster_name}/cluster",
+            kms_key_id=args.logs_key_arn, retention_in_days=args.log_retention_days, opts=child,
         )
-        public = bool(compute.public_access_cidrs)
+        public = bool(args.public_access_cidrs)
         self.cluster = aws.eks.Cluster(
-            self.cluster_name, name=self.cluster_name, role_arn=role.arn, version=compute.kubernetes_version,
+            self.cluster_name, name=self.cluster_name, role_arn=role.arn, version=args.kubernetes_version,
             vpc_config={
                 "subnet_ids": args.private_subnet_ids,
                 "endpoint_private_access": True,
                 "endpoint_public_access": public,
-                "public_access_cidrs": [str(c) for c in compute.public_access_cidrs] if public else None,
+                "public_access_cidrs": list(args.public_access_cidrs) if public else None,
             },
             encryption_config={"provider": {"key_arn": args.secrets_key_arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=list(LOG_TYPES),
@@ -108,15 +112,15 @@ class Cluster(pulumi.ComponentResource):
         self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: ca.data)
         self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
 
-        admins = {"ci": ci_role_arn, **{f"admin-{i}": arn for i, arn in enumerate(args.admin_role_arns)}}
+        admins = {"ci": args.ci_role_arn, **{f"admin-{i}": arn for i, arn in enumerate(args.admin_role_arns)}}
         for label, arn in admins.items():
             self.grant(f"{self.cluster_name}-{label}", arn, ADMIN_POLICY, None, child)
 
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
-            resource_name(config, "eks-oidc", region), url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"],
+            names.resource("eks-oidc", region), url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"],
             opts=child,
         )
-        csi_name = resource_name(config, "ebs-csi", region)
+        csi_name = names.resource("ebs-csi", region)
         csi_role = aws.iam.Role(
             csi_name, name=csi_name, permissions_boundary=args.permissions_boundary,
             assume_role_policy=pulumi.Output.all(self.oidc_provider.arn, self.oidc_issuer).apply(
@@ -126,7 +130,7 @@ class Cluster(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(f"{csi_name}-policy", role=csi_role.name, policy_arn=cluster_iam.EBS_CSI_POLICY,
                                      opts=child)
         self.csi_role = csi_role
-        self.addon_versions = versions.addon_versions(compute.kubernetes_version)
+        self.addon_versions = versions.addon_versions(args.kubernetes_version)
         self.addons_before_nodes = [self._addon(name, child) for name in ADDONS_BEFORE_NODES]
 
         self.kubernetes = kubernetes_provider(

@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from infra import versions
 from infra.components.k8s_common import RESTRICTED_CONTAINER, meta
-from platform_lib.config.schema.compute import GPU, ComputeConfig, NodePool
+from platform_lib.config.schema.compute import GPU, NodePool
 
 NAMESPACE = "kube-system"   # node agents of the platform; teams have no access to it
 DEVICE_PLUGIN = "nvidia-device-plugin"
@@ -70,7 +70,7 @@ class GpuSoftware(pulumi.ComponentResource):
     """Device plugin DaemonSets (one per sharing mode, on exactly the GPU pools that use it), their
     time-slicing ConfigMaps, the DCGM exporter on every GPU pool, and the ML priority classes."""
 
-    def __init__(self, name: str, compute: ComputeConfig, kubernetes: k8s.Provider,
+    def __init__(self, name: str, gpu_pools: list[NodePool], kubernetes: k8s.Provider,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-platform:compute:GpuSoftware", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=kubernetes)
@@ -82,12 +82,12 @@ class GpuSoftware(pulumi.ComponentResource):
         ]
         self.device_plugins: list[k8s.apps.v1.DaemonSet] = []
         groups: dict[str, list[NodePool]] = defaultdict(list)
-        for pool in compute.gpu_pools:
+        for pool in gpu_pools:
             groups[sharing_key(pool)].append(pool)
         for key, pools in sorted(groups.items()):
             self.device_plugins.append(self._device_plugin(name, key, pools, child))
-        if compute.gpu_pools:
-            self._dcgm_exporter(name, compute.gpu_pools, child)
+        if gpu_pools:
+            self._dcgm_exporter(name, gpu_pools, child)
         self.register_outputs({})
 
     def _device_plugin(self, name: str, key: str, pools: list[NodePool], child) -> k8s.apps.v1.DaemonSet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -10,9 +11,8 @@ import pulumi_aws as aws
 
 from infra import versions
 from infra.components import cluster_iam
-from infra.naming import resource_name
+from infra.naming import Names
 from platform_lib.config.schema.compute import GPU, NodePool
-from platform_lib.config.schema import PlatformConfig
 
 CA_TEMPLATE = "k8s.io/cluster-autoscaler/node-template"
 EKS_CAPACITY = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
@@ -22,7 +22,10 @@ EKS_CAPACITY = {"on-demand": "ON_DEMAND", "spot": "SPOT"}
 class NodePoolsArgs:
     """What node pools need from the cluster and the platform (one region)."""
 
+    names: Names
     region: str
+    kubernetes_version: str
+    pools: Sequence[NodePool]
     cluster_name: pulumi.Input[str]
     private_subnet_ids: list[pulumi.Input[str]]
     volume_key_arn: pulumi.Input[str]
@@ -47,12 +50,12 @@ class NodePools(pulumi.ComponentResource):
     root, no SSH key), a managed node group at the pinned AMI type and release, labels, the GPU taint on
     GPU pools, and node-template tags on its Auto Scaling group for scale from zero."""
 
-    def __init__(self, name: str, config: PlatformConfig, args: NodePoolsArgs, provider: aws.Provider,
+    def __init__(self, name: str, args: NodePoolsArgs, provider: aws.Provider,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-platform:compute:NodePools", name, None, opts)
-        compute, region = config.compute, args.region
+        names, region = args.names, args.region
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        role_name = resource_name(config, "eks-node", region)
+        role_name = names.resource("eks-node", region)
         self.node_role = aws.iam.Role(
             role_name, name=role_name, assume_role_policy=json.dumps(cluster_iam.service_trust("ec2.amazonaws.com")),
             permissions_boundary=args.permissions_boundary, opts=child,
@@ -62,10 +65,10 @@ class NodePools(pulumi.ComponentResource):
                                          policy_arn=arn, opts=child)
             for arn in cluster_iam.NODE_POLICIES
         ]
-        release = versions.ami_release(compute.kubernetes_version)
+        release = versions.ami_release(args.kubernetes_version)
         self.groups: dict[str, aws.eks.NodeGroup] = {}
-        for pool in compute.node_pools:
-            pool_name = resource_name(config, f"{pool.name}-nodes", region)
+        for pool in args.pools:
+            pool_name = names.resource(f"{pool.name}-nodes", region)
             template = aws.ec2.LaunchTemplate(
                 f"{pool_name}-lt", name=pool_name, update_default_version=True,
                 metadata_options={"http_endpoint": "enabled", "http_tokens": "required",
@@ -83,7 +86,7 @@ class NodePools(pulumi.ComponentResource):
                 node_role_arn=self.node_role.arn, subnet_ids=args.private_subnet_ids,
                 instance_types=pool.instance_types, capacity_type=EKS_CAPACITY[pool.capacity],
                 ami_type=pool.resolved_ami_type(), release_version=pool.ami_release or release,
-                version=compute.kubernetes_version,
+                version=args.kubernetes_version,
                 scaling_config={"min_size": pool.min_size, "max_size": pool.max_size, "desired_size": pool.min_size},
                 update_config={"max_unavailable": 1},
                 labels=pool.node_labels(), taints=pool.taint_list(),

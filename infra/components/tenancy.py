@@ -14,9 +14,8 @@ from infra.components import cluster_iam
 from infra.components.cluster import EDIT_POLICY, grant, kubernetes_provider
 from infra.components.k8s_common import meta
 from infra.documents import KEY_USE_ACTIONS, allow, document
-from infra.naming import resource_name
+from infra.naming import Names
 from platform_lib.config.schema.compute import GPU
-from platform_lib.config.schema import TeamConfig
 from platform_lib.contract import ClusterOutputs
 
 HTTPS = [{"protocol": "TCP", "port": 443}]
@@ -27,16 +26,20 @@ DNS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 class TenancyArgs:
     """What tenancy needs: the platform's clusters (per region, from the contract), the team's data."""
 
+    names: Names
+    namespace: str                          # the team
+    primary_region: str
+    quota: dict[str, str]                   # cpu, memory, gpus (Kubernetes quantities)
+    access_role_arns: list[str]
     clusters: dict[str, pulumi.Output[ClusterOutputs]]
     bucket_arns: list[pulumi.Input[str]]
     key_arns: list[pulumi.Input[str]]
     permissions_boundary: pulumi.Input[str]
 
 
-def quota_spec(config: TeamConfig) -> dict:
-    quota = config.tenancy.quota
-    return {"hard": {"requests.cpu": quota.cpu, "requests.memory": quota.memory, "limits.memory": quota.memory,
-                     f"requests.{GPU.resource}": str(quota.gpus)}}
+def quota_spec(quota: dict[str, str]) -> dict:
+    return {"hard": {"requests.cpu": quota["cpu"], "requests.memory": quota["memory"],
+                     "limits.memory": quota["memory"], f"requests.{GPU.resource}": quota["gpus"]}}
 
 
 LIMIT_RANGE = {"limits": [{
@@ -70,14 +73,14 @@ class Tenancy(pulumi.ComponentResource):
     the team workload role (the team's buckets and keys only, under the platform boundary), and edit
     access for the team's people in their namespace only."""
 
-    def __init__(self, name: str, config: TeamConfig, args: TenancyArgs, providers: dict[str, aws.Provider],
+    def __init__(self, name: str, args: TenancyArgs, providers: dict[str, aws.Provider],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-platform:compute:Tenancy", name, None, opts)
-        self.namespace = config.team
-        self.service_account = f"{config.team}-workload"
-        primary = providers[config.primary_region]
+        self.namespace = args.namespace
+        self.service_account = f"{args.namespace}-workload"
+        primary = providers[args.primary_region]
         subject = f"system:serviceaccount:{self.namespace}:{self.service_account}"
-        role_name = resource_name(config, "k8s-workload")
+        role_name = args.names.resource("k8s-workload")
         trust = pulumi.Output.all(*(c.apply(lambda c: (c.oidc_provider_arn, c.oidc_issuer))
                                     for c in args.clusters.values()))
         self.workload_role = aws.iam.Role(
@@ -97,23 +100,23 @@ class Tenancy(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=primary),
         )
         for region, cluster in args.clusters.items():
-            self._region(config, region, cluster, providers[region])
+            self._region(args, region, cluster, providers[region])
         self.register_outputs({"namespace": self.namespace, "workload_role_arn": self.workload_role.arn})
 
-    def _region(self, config: TeamConfig, region: str, cluster: pulumi.Output[ClusterOutputs],
+    def _region(self, args: TenancyArgs, region: str, cluster: pulumi.Output[ClusterOutputs],
                 provider: aws.Provider) -> None:
-        prefix = resource_name(config, "tenancy", region)
+        prefix = args.names.resource("tenancy", region)
         kubernetes = kubernetes_provider(
             f"k8s-{prefix}", cluster.apply(lambda c: c.name), cluster.apply(lambda c: c.endpoint),
             cluster.apply(lambda c: c.certificate_authority), region, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=kubernetes)
         ns = self.namespace
-        labels = {"ml-platform/team": config.team,
+        labels = {"ml-platform/team": ns,
                   "pod-security.kubernetes.io/enforce": "restricted",
                   "pod-security.kubernetes.io/enforce-version": "latest"}
         namespace = k8s.core.v1.Namespace(f"{prefix}-namespace", metadata=meta(ns, labels=labels), opts=child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
-        k8s.core.v1.ResourceQuota(f"{prefix}-quota", metadata=meta(f"{ns}-quota", ns), spec=quota_spec(config),
+        k8s.core.v1.ResourceQuota(f"{prefix}-quota", metadata=meta(f"{ns}-quota", ns), spec=quota_spec(args.quota),
                                   opts=in_ns)
         k8s.core.v1.LimitRange(f"{prefix}-limits", metadata=meta(f"{ns}-limits", ns), spec=LIMIT_RANGE, opts=in_ns)
         s3 = aws.ec2.get_prefix_list_output(name=f"com.amazonaws.{region}.s3",
@@ -128,5 +131,5 @@ class Tenancy(pulumi.ComponentResource):
             metadata=meta(self.service_account, ns, annotations={"eks.amazonaws.com/role-arn": self.workload_role.arn}),
             automount_service_account_token=True, opts=in_ns)
         aws_child = pulumi.ResourceOptions(parent=self, provider=provider)
-        for index, arn in enumerate(config.tenancy.access_role_arns):
+        for index, arn in enumerate(args.access_role_arns):
             grant(f"{prefix}-access-{index}", cluster.apply(lambda c: c.name), arn, EDIT_POLICY, ns, aws_child)

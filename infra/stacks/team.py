@@ -77,9 +77,13 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         ),
         providers[primary],
     )
+    quota = config.tenancy.quota
     tenancy = Tenancy(
-        names.resource("tenancy"), config,
+        names.resource("tenancy"),
         TenancyArgs(
+            names, namespace=config.team, primary_region=primary,
+            quota={"cpu": quota.cpu, "memory": quota.memory, "gpus": str(quota.gpus)},
+            access_role_arns=list(config.tenancy.access_role_arns),
             clusters={region: platform.apply(lambda p, r=region: p.clusters[r]) for region in config.regions},
             bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
             key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
