@@ -45,6 +45,12 @@ def autoscaler_tags(pool: NodePool) -> dict[str, str]:
     return tags
 
 
+def _asg_name(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> str:
+    """The Auto Scaling group EKS created for a node group."""
+    groups = resources[0].autoscaling_groups or []
+    return str(groups[0].name)
+
+
 class NodePools(pulumi.ComponentResource):
     """Each pool: a launch template (IMDSv2 only, hop limit 1 except on the system pool, KMS-encrypted gp3
     root, no SSH key), a managed node group at the pinned AMI type and release, labels, the GPU taint on
@@ -87,16 +93,19 @@ class NodePools(pulumi.ComponentResource):
                 instance_types=pool.instance_types, capacity_type=EKS_CAPACITY[pool.capacity],
                 ami_type=pool.resolved_ami_type(), release_version=pool.ami_release or release,
                 version=args.kubernetes_version,
-                scaling_config={"min_size": pool.min_size, "max_size": pool.max_size, "desired_size": pool.min_size},
-                update_config={"max_unavailable": 1},
-                labels=pool.node_labels(), taints=pool.taint_list(),
-                launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    min_size=pool.min_size, max_size=pool.max_size, desired_size=pool.min_size),
+                update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+                labels=pool.node_labels(),
+                taints=[aws.eks.NodeGroupTaintArgs(**taint) for taint in pool.taint_list()],
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)),
                 opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                     depends_on=attachments,
                     ignore_changes=["scalingConfig.desiredSize"],  # the cluster autoscaler owns it
                 )),
             )
-            asg_name = group.resources.apply(lambda r: r[0].autoscaling_groups[0].name)
+            asg_name = group.resources.apply(_asg_name)
             for index, (key, value) in enumerate(sorted(autoscaler_tags(pool).items())):
                 aws.autoscaling.Tag(
                     f"{pool_name}-ca-{index}", autoscaling_group_name=asg_name,

@@ -12,11 +12,11 @@ from policies.support.kubernetes import (
     SYSTEM_NAMESPACES,
     WORKLOAD_TYPES,
     containers,
+    mapping,
     namespace_of,
     object_name,
     pod_spec,
 )
-
 
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 
@@ -43,10 +43,10 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     spec = pod_spec(args.resource_type, props)
     if spec is None or (args.resource_type == DAEMONSET and namespace_of(props) in SYSTEM_NAMESPACES):
         return
-    pod = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    pod = mapping(spec.get("securityContext"))
     label = f"{args.resource_type.rsplit(':', 1)[-1]} '{object_name(args)}'"
     for container in containers(spec):
-        context = container.get("securityContext") if isinstance(container.get("securityContext"), dict) else {}
+        context = mapping(container.get("securityContext"))
         name = container.get("name", "?")
         if is_true(context.get("privileged")):
             report_violation(f"{label} container '{name}' is privileged; required: privileged=false", None)

@@ -36,6 +36,11 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 WORKLOAD_TYPES = frozenset(f"kubernetes:{kind}" for kind in POD_SPEC_PATHS)
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping (after :func:`plain`), else an empty dict."""
+    return value if isinstance(value, dict) else {}
+
+
 def pod_spec(resource_type: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
     """The pod spec of a workload's inputs; None for other types or when not (yet) known."""
     path = POD_SPEC_PATHS.get(resource_type.removeprefix("kubernetes:"))
@@ -54,23 +59,21 @@ def gpu_request(spec: Mapping[str, Any]) -> float:
     """`nvidia.com/gpu` the pod asks for (requests or limits of any container)."""
     total = 0.0
     for container in containers(spec):
-        resources = container.get("resources") if isinstance(container.get("resources"), dict) else {}
-        asked = [as_number((resources.get(kind) or {}).get(GPU_RESOURCE)) for kind in ("limits", "requests")
-                 if isinstance(resources.get(kind), dict)]
+        resources = mapping(container.get("resources"))
+        asked = [as_number(mapping(resources.get(kind)).get(GPU_RESOURCE)) for kind in ("limits", "requests")]
         total += max([a for a in asked if a is not None] or [0.0])
     return total
 
 
 def namespace_of(props: Mapping[str, Any]) -> str:
-    metadata = props.get("metadata") if isinstance(props.get("metadata"), dict) else {}
-    namespace = metadata.get("namespace")
+    namespace = mapping(props.get("metadata")).get("namespace")
     return namespace if isinstance(namespace, str) and is_known(namespace) and namespace else "default"
 
 
 def object_name(resource: Any) -> str:
     """`<namespace>/<name>` of a Kubernetes object, else its logical name."""
     props = props_of(resource)
-    metadata = props.get("metadata") if isinstance(props.get("metadata"), dict) else {}
+    metadata = mapping(props.get("metadata"))
     name = metadata.get("name")
     if isinstance(name, str) and is_known(name):
         return f"{namespace_of(props)}/{name}" if metadata.get("namespace") else name
@@ -105,17 +108,15 @@ def node_group_taints(props: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def node_group_labels(props: Mapping[str, Any]) -> dict[str, str]:
-    labels = props.get("labels")
-    return {k: v for k, v in labels.items() if isinstance(v, str)} if isinstance(labels, dict) else {}
+    return {k: v for k, v in mapping(props.get("labels")).items() if isinstance(v, str)}
 
 
 def selects(spec: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     """Whether a pod's nodeSelector and required node affinity (In/NotIn/Exists/DoesNotExist) match labels."""
-    selector = spec.get("nodeSelector") if isinstance(spec.get("nodeSelector"), dict) else {}
-    if any(labels.get(k) != v for k, v in selector.items()):
+    if any(labels.get(k) != v for k, v in mapping(spec.get("nodeSelector")).items()):
         return False
-    affinity = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    affinity = mapping(mapping(mapping(spec.get("affinity")).get("nodeAffinity"))
+                       .get("requiredDuringSchedulingIgnoredDuringExecution"))
     terms = [t for t in as_list(affinity.get("nodeSelectorTerms")) if isinstance(t, dict)]
     return not terms or any(_term_matches(t, labels) for t in terms)
 
@@ -124,7 +125,8 @@ def _term_matches(term: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     for expression in as_list(term.get("matchExpressions")):
         if not isinstance(expression, dict):
             continue
-        key, operator, values = expression.get("key"), expression.get("operator"), as_list(expression.get("values"))
+        key, operator = str(expression.get("key")), expression.get("operator")
+        values = as_list(expression.get("values"))
         present = key in labels
         if operator == "In" and not (present and labels[key] in values):
             return False
