@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip check
 	touch $@
 
-demo: $(STAMP)
-	$(BIN)/mlp plan --all --json out/plan.json
+demo: $(STAMP)             # the whole lifecycle on an embedded AWS (moto): plan, train, register, approve, deploy, invoke
+	$(BIN)/python -m platform_lib.demo
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2

@@ -5,7 +5,9 @@ Measures, in one run on this machine:
   2. plan time per example stack (warm, in-process);
   3. the harness's overhead: our plan (realistic mocks, capture, contract, policy pack) against bare SDK
      registration of the same program under Pulumi's stock mock monitor with trivial mocks;
-  4. how cost grows with 10, 50 and 150 generated team stacks (`--all` with both cores).
+  4. how cost grows with 10, 50 and 150 generated team stacks (`--all` with both cores);
+  5. with ``--against DIR`` (another source tree, e.g. an export of the previous commit): `mlp plan --all`
+     of both trees, interleaved, on the example stacks and on 50 generated teams, and the ratio.
 Wall times are medians of repeated runs; the overhead compares the fastest of interleaved runs of both
 sides (the least disturbed by other load). Ratios compare numbers measured in this same run.
 """
@@ -13,6 +15,7 @@ sides (the least disturbed by other load). Ratios compare numbers measured in th
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -82,22 +85,37 @@ def example_stacks(repeat: int) -> tuple[list[tuple[str, int, float, float]], di
         plan = runner.plan_stack_file(stack_file, outputs)  # warm-up, and the resource count
         assert plan.error is None, plan.error
         # Interleaved, so that drift in machine load hits both sides alike.
-        samples = [(median_seconds(lambda: runner.plan_stack_file(stack_file, outputs), 1),
-                    median_seconds(lambda: bare_registration(stack_file, platform_outputs), 1))
+        samples = [(median_seconds(lambda s=stack_file, o=outputs: runner.plan_stack_file(s, o), 1),
+                    median_seconds(lambda s=stack_file: bare_registration(s, platform_outputs), 1))
                    for _ in range(repeat)]
         # The minimum is the run least disturbed by other load: the intrinsic cost of each side.
-        harness, bare = (min(side) for side in zip(*samples))
+        harness, bare = (min(side) for side in zip(*samples, strict=True))
         rows.append((stack_file.name, len(plan.resources), harness, bare))
     return rows, platform_outputs
 
 
-def mlp_plan_all(stacks_dir: Path, repeat: int) -> float:
-    command = [sys.executable, "-m", "platform_lib.cli", "plan", "--all", "--stacks-dir", str(stacks_dir)]
+def mlp_plan_all(stacks_dir: Path, repeat: int, tree: Path = ROOT) -> float:
+    """`mlp plan --all` of the source tree ``tree`` as a user runs it: median wall time."""
+    command = [sys.executable, "-m", "platform_lib.cli", "plan", "--all", "--jobs", "2",
+               "--stacks-dir", str(stacks_dir)]
+    env = {**os.environ, "PYTHONPATH": str(tree)}
 
     def run():
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout[-2000:]
+        result = subprocess.run(command, cwd=tree, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return median_seconds(run, repeat)
+
+
+def against(other: Path, repeat: int) -> None:
+    """This tree against ``other``, interleaved run by run; the fastest of each side is kept."""
+    print(f"\n== this tree vs {other}: mlp plan --all, 2 workers, fastest of {repeat} interleaved runs")
+    print(f"   {'stacks':<22}{'this s':>9}{'other s':>9}{'ratio':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        generated_stacks(Path(tmp), 50)
+        for label, directory in (("examples (6)", STACKS), ("generated (51)", Path(tmp))):
+            samples = [(mlp_plan_all(directory, 1, ROOT), mlp_plan_all(directory, 1, other)) for _ in range(repeat)]
+            mine, theirs = (min(side) for side in zip(*samples, strict=True))
+            print(f"   {label:<22}{mine:>9.2f}{theirs:>9.2f}{mine / theirs:>8.2f}x")
 
 
 def generated_stacks(directory: Path, teams: int) -> int:
@@ -114,7 +132,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--scales", type=int, nargs="*", default=[10, 50, 150])
+    parser.add_argument("--against", type=Path, help="another source tree to compare `mlp plan --all` with")
     args = parser.parse_args()
+    if args.against:
+        against(args.against.resolve(), args.repeat)
+        return
 
     print("== mlp plan --all, example stacks (process start included, 2 workers)")
     all_seconds = mlp_plan_all(STACKS, args.repeat)

@@ -47,6 +47,10 @@ class Names:
             raise ValueError(f"bucket name {name!r} is longer than S3's 63 characters; shorten the team name")
         return name
 
+    def glue(self, purpose: str) -> str:
+        """Glue and Athena names (databases, tables): `fraud_prod_lake`, lowercase with underscores."""
+        return self.resource(purpose).replace("-", "_")
+
     def alias(self, domain: str) -> str:
         return f"alias/{self.resource(domain)}"
 
@@ -83,6 +87,12 @@ class Names:
     def environment_bucket_arns(self) -> list[str]:
         glob = self.environment_glob()
         return [f"arn:aws:s3:::{glob}", f"arn:aws:s3:::{glob}/*"]
+
+    def environment_glue_arns(self) -> list[str]:
+        """The Glue catalog, and the databases and tables of this environment (`*_<env>_*`)."""
+        glob = f"*_{self.environment}_*"
+        return [f"arn:aws:glue:*:{self.account_id}:{kind}" for kind in
+                ("catalog", f"database/{glob}", f"table/{glob}/*")]
 
     def environment_role_arns(self) -> str:
         return f"arn:aws:iam::{self.account_id}:role/{self.environment_glob()}"

@@ -67,6 +67,9 @@ class TeamOutputs(Contract):
     namespace: str | None = None            # the team's Kubernetes namespace (same name in every region)
     service_account: str | None = None      # its workload service account (IRSA)
     workload_role_arn: str | None = None    # the IAM role that service account assumes
+    feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
+    feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
+    athena_workgroup: str | None = None     # the team's Athena workgroup
 
 
 class ContractError(Exception):

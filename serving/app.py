@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from serving import config
-from serving.batching import MicroBatcher, batchable
+from serving.batching import MicroBatcher
 from serving.config import Settings
 from serving.errors import ModelNotReady, PayloadTooLarge, ServingError
-from serving.handler import Handler, rows_of
+from serving.handler import Handler
 from serving.metrics import Metrics
 
 log = logging.getLogger("serving")
@@ -120,21 +120,15 @@ class App:
             raise PayloadTooLarge(f"request body of {int(length)} bytes exceeds the limit of {limit} bytes")
         handler = self.handler or await self._wait_for_model()
         body = await self._read_body(receive, limit)
-        if self.batcher is not None and handler.batchable:
-            handler.check_accept(accept)
-            data = handler.decode(body, content_type)
-            if batchable(data):
-                prediction = await self.batcher.submit(data)
-            else:
-                prediction = await self._off_loop(handler.predict, data)
-                self.metrics.observe_batch(rows_of(data))
-            out, out_type = handler.encode(prediction, accept)
+        if self.batcher is not None and handler.batchable:  # the batcher counts each forward pass's rows
+            out, out_type, _ = await handler.invoke_with(body, content_type, accept, self.batcher.submit)
         else:
             if self._cost is not None and self._cost < INLINE_MAX_S:
                 out, out_type, rows = self._timed(handler.invoke, body, content_type, accept)
             else:
                 out, out_type, rows = await self._off_loop(self._timed, handler.invoke, body, content_type, accept)
             if rows:
+                assert self.metrics is not None
                 self.metrics.observe_batch(rows)
         ctype = self._ctypes.get(out_type)
         if ctype is None:

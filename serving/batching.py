@@ -5,7 +5,9 @@ Requests queue their decoded input (a tensor or array, rows first). A batch clos
 with it (other trailing shape, dtype, device or type) wait for the next one. The batch is
 concatenated, run through `predict` in the executor thread (the event loop keeps serving), and the
 output split back by row counts. If the batched call fails, or its output cannot be split, each input
-is retried alone, so one bad request never fails its neighbours.
+is retried alone, so one bad request never fails its neighbours. Inputs that cannot be batched at all
+(not a tensor or array with rows, e.g. a dict from a custom input_fn) are predicted alone in the same
+thread.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ log = logging.getLogger("serving")
 def batchable(data: Any) -> bool:
     """Inputs the batcher can stack: tensors and arrays with a leading row dimension."""
     return isinstance(data, torch.Tensor | np.ndarray) and data.ndim >= 1 and data.shape[0] > 0
+
+
+def rows_of(data: Any) -> int:
+    """Leading dimension of a decoded input (1 for inputs without a shape)."""
+    shape = getattr(data, "shape", None)
+    try:
+        return int(shape[0]) if shape else 1
+    except (TypeError, IndexError):
+        return 1
 
 
 def _key(data: Any) -> tuple[Any, ...]:
@@ -105,6 +116,10 @@ class MicroBatcher:
     async def submit(self, data: Any) -> Any:
         """Queue one request's input (rows first) and wait for its rows of the batched prediction."""
         loop = asyncio.get_running_loop()
+        if not batchable(data):
+            prediction = await loop.run_in_executor(self.executor, self.predict, data)
+            self.observe_batch(rows_of(data))
+            return prediction
         item = _Item(data, int(data.shape[0]), _key(data), loop.create_future(), time.monotonic())
         self._queue.append(item)
         self._queued_rows += item.rows

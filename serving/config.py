@@ -11,10 +11,13 @@ import argparse
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 SETTINGS_ENV = "SERVING_SETTINGS_JSON"
+Number = TypeVar("Number", int, float)
 MB = 1024 * 1024
 
 
@@ -50,10 +53,6 @@ class Settings:
         """Micro-batching is on when more than one row may share a forward pass."""
         return self.max_batch_size > 1
 
-    @property
-    def code_dir(self) -> Path:
-        return Path(self.model_dir) / "code"
-
     def to_env(self) -> str:
         return json.dumps(dataclasses.asdict(self))
 
@@ -62,24 +61,15 @@ class Settings:
         return cls(**json.loads(text))
 
 
-def _env_int(env: dict[str, str], name: str, default: int) -> int:
+def _env_number(env: Mapping[str, str], name: str, default: Number, kind: type[Number]) -> Number:
+    """The ``kind`` (int or float) in environment variable ``name``; ``default`` when unset or blank."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise SystemExit(f"{name}={raw!r} is not an integer") from None
-
-
-def _env_float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name}={raw!r} is not a number") from None
+        raise SystemExit(f"{name}={raw!r} is not {'an integer' if kind is int else 'a number'}") from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -116,27 +106,31 @@ def resolve(argv: list[str] | None = None, env: dict[str, str] | None = None) ->
 
     base_dir = env.get("SAGEMAKER_BASE_DIR", "").strip() or "/opt/ml"
     model_dir = args.model_dir or str(Path(base_dir) / "model")
-    workers = args.workers if args.workers is not None else _env_int(env, "SAGEMAKER_MODEL_SERVER_WORKERS", cpus)
+    workers = args.workers
+    if workers is None:
+        workers = _env_number(env, "SAGEMAKER_MODEL_SERVER_WORKERS", cpus, int)
     default_threads = max(1, cpus // max(1, workers))
     settings = Settings(
         model_dir=str(Path(model_dir).resolve()),
         host=args.host or env.get("SERVING_HOST", "").strip() or "0.0.0.0",
-        port=args.port if args.port is not None else _env_int(env, "SAGEMAKER_BIND_TO_PORT", 8080),
+        port=args.port if args.port is not None else _env_number(env, "SAGEMAKER_BIND_TO_PORT", 8080, int),
         workers=workers,
-        torch_threads=_env_int(env, "SERVING_TORCH_THREADS", default_threads),
+        torch_threads=_env_number(env, "SERVING_TORCH_THREADS", default_threads, int),
         program=env.get("SAGEMAKER_PROGRAM", "").strip() or "inference.py",
-        max_body_bytes=_env_int(env, "SERVING_MAX_BODY_BYTES", 6 * MB),
+        max_body_bytes=_env_number(env, "SERVING_MAX_BODY_BYTES", 6 * MB, int),
         max_batch_size=(
-            args.max_batch_size if args.max_batch_size is not None else _env_int(env, "SERVING_MAX_BATCH_SIZE", 1)
+            args.max_batch_size
+            if args.max_batch_size is not None
+            else _env_number(env, "SERVING_MAX_BATCH_SIZE", 1, int)
         ),
         max_batch_delay_ms=(
             args.max_batch_delay_ms
             if args.max_batch_delay_ms is not None
-            else _env_float(env, "SERVING_MAX_BATCH_DELAY_MS", 5.0)
+            else _env_number(env, "SERVING_MAX_BATCH_DELAY_MS", 5.0, float)
         ),
-        keepalive_s=_env_int(env, "SERVING_KEEPALIVE_S", 60),
-        graceful_timeout_s=_env_int(env, "SERVING_GRACEFUL_TIMEOUT_S", 25),
-        model_wait_s=_env_float(env, "SERVING_MODEL_WAIT_S", 60.0),
+        keepalive_s=_env_number(env, "SERVING_KEEPALIVE_S", 60, int),
+        graceful_timeout_s=_env_number(env, "SERVING_GRACEFUL_TIMEOUT_S", 25, int),
+        model_wait_s=_env_number(env, "SERVING_MODEL_WAIT_S", 60.0, float),
         log_level=(args.log_level or env.get("SERVING_LOG_LEVEL", "").strip() or "info").lower(),
     )
     problems = []
@@ -160,6 +154,12 @@ def resolve(argv: list[str] | None = None, env: dict[str, str] | None = None) ->
 
 
 def from_environment() -> Settings:
-    """Settings in a worker process: what the parent resolved, else resolve from the environment."""
-    raw = os.environ.get(SETTINGS_ENV)
-    return Settings.from_json(raw) if raw else resolve([])
+    """Settings in a worker process: exactly what the parent (`serve`) resolved and handed down."""
+    raw = os.environ.get(SETTINGS_ENV, "").strip()
+    if not raw:
+        raise RuntimeError(f"{SETTINGS_ENV} is not set: start the server with `serve`, which resolves the "
+                           "settings once and hands them to its workers")
+    try:
+        return Settings.from_json(raw)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeError(f"{SETTINGS_ENV} does not hold settings written by `serve` ({exc})") from None

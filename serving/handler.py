@@ -18,7 +18,7 @@ import importlib.util
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from serving import codecs
+from serving.batching import rows_of
 from serving.errors import BadRequest, ServingError, UnsupportedAccept
 
 log = logging.getLogger("serving")
@@ -135,15 +136,6 @@ def _as_serving_error(exc: BaseException, stage: str) -> ServingError:
     return ServingError(f"internal error in {stage}: {type(exc).__name__}", 500)
 
 
-def rows_of(data: Any) -> int:
-    """Leading dimension of a decoded input (1 for inputs without a shape)."""
-    shape = getattr(data, "shape", None)
-    try:
-        return int(shape[0]) if shape else 1
-    except (TypeError, IndexError):
-        return 1
-
-
 def _accept_for_user(accept: str) -> str:
     return "application/json" if not accept or accept.strip() in ("*/*", "") else accept
 
@@ -155,7 +147,7 @@ class Handler:
         self.hooks = hooks
         self.model = model
         self.default_output = "output_fn" not in hooks.custom and hooks.transform_fn is None
-        self.batchable = hooks.transform_fn is None
+        self.batchable = hooks.transform_fn is None  # transform_fn owns the whole request: nothing to batch
 
     @classmethod
     def load(cls, model_dir: str, program: str = "inference.py") -> Handler:
@@ -215,17 +207,33 @@ class Handler:
         except Exception as exc:  # noqa: BLE001
             raise _as_serving_error(exc, "transform_fn") from None
 
-    def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str, int]:
-        """The whole request: input_fn -> predict_fn -> output_fn (or transform_fn).
+    async def invoke_with(
+        self, body: bytes, content_type: str, accept: str, predict: Callable[[Any], Awaitable[Any]]
+    ) -> tuple[bytes, str, int]:
+        """The whole request: input_fn -> `predict` -> output_fn (or transform_fn, never batched).
 
+        `predict(data)` is how the caller runs predict_fn: here, in a thread, or in a micro-batch.
         Returns the response body, its content type, and the rows of the forward pass (0 if unknown).
         """
         if self.hooks.transform_fn is not None:
             return (*self.transform(body, content_type, accept), 0)
         self.check_accept(accept)
         data = self.decode(body, content_type)
-        out, out_type = self.encode(self.predict(data), accept)
+        out, out_type = self.encode(await predict(data), accept)
         return out, out_type, rows_of(data)
+
+    def invoke(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str, int]:
+        """:meth:`invoke_with` with predict_fn called right here, run to completion synchronously."""
+        request = self.invoke_with(body, content_type, accept, self._predict_now)
+        try:
+            request.send(None)  # _predict_now never suspends, so the coroutine finishes in this one step
+        except StopIteration as done:
+            return done.value
+        request.close()
+        raise RuntimeError("Handler.invoke_with suspended without an awaiting caller")
+
+    async def _predict_now(self, data: Any) -> Any:
+        return self.predict(data)
 
     @staticmethod
     def _response(result: Any, accept: str) -> tuple[bytes, str]:

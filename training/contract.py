@@ -87,6 +87,7 @@ class TrainingEnv:
 
     paths: Paths
     model_dir: Path
+    output_dir: Path
     output_data_dir: Path
     checkpoint_dir: Path
     failure_file: Path
@@ -174,14 +175,15 @@ def _hosts(environ: Mapping[str, str], paths: Paths) -> tuple[tuple[str, ...], s
     return tuple(sorted(hosts, key=_natural_key)), current, interface
 
 
-def _int_env(environ: Mapping[str, str], name: str) -> int | None:
-    raw = environ.get(name)
-    if raw is None or raw == "":
+def int_env(environ: Mapping[str, str], name: str) -> int | None:
+    """The integer in environment variable ``name``, ``None`` when unset or empty."""
+    raw = environ.get(name, "").strip()
+    if not raw:
         return None
     try:
         return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}.") from exc
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}.") from None
 
 
 def load_env(environ: Mapping[str, str] | None = None) -> TrainingEnv:
@@ -192,17 +194,19 @@ def load_env(environ: Mapping[str, str] | None = None) -> TrainingEnv:
     if hps is None:
         hps = _read_json(paths.hyperparameters_file, "hyperparameters.json", {})
     hosts, current, interface = _hosts(environ, paths)
+    failure = failure_file(environ)
     return TrainingEnv(
         paths=paths,
         model_dir=Path(environ.get("SM_MODEL_DIR") or paths.model_dir),
+        output_dir=failure.parent,
         output_data_dir=Path(environ.get("SM_OUTPUT_DATA_DIR") or paths.output_dir / "data"),
         checkpoint_dir=paths.checkpoint_dir,
-        failure_file=failure_file(environ),
+        failure_file=failure,
         hyperparameters=_mapping(hps, "hyperparameters.json"),
         channels=_channels(environ, paths),
         hosts=hosts,
         current_host=current,
         network_interface_name=interface,
-        num_gpus=_int_env(environ, "SM_NUM_GPUS"),
+        num_gpus=int_env(environ, "SM_NUM_GPUS"),
         job_name=environ.get("TRAINING_JOB_NAME") or None,
     )

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from training.contract import TrainingEnv
+from training.contract import TrainingEnv, int_env
 from training.errors import ConfigError, TrainingError
 
 DEFAULT_MASTER_PORT = 29500
@@ -58,15 +58,12 @@ class DistributedContext:
 
 
 def _int(environ: Mapping[str, str], name: str, default: int | None = None) -> int:
-    raw = environ.get(name)
-    if raw in (None, ""):
-        if default is None:
-            raise ConfigError(f"environment variable {name} is required for distributed training.")
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}.") from None
+    value = int_env(environ, name)
+    if value is not None:
+        return value
+    if default is None:
+        raise ConfigError(f"environment variable {name} is required for distributed training.")
+    return default
 
 
 def resolve(env: TrainingEnv, environ: Mapping[str, str] | None = None) -> DistributedContext:

@@ -1,81 +1,38 @@
-"""Hyperparameters: SageMaker delivers every value as a string; parse and validate them here."""
+"""Hyperparameters as the sagemaker-training toolkit hands them over, and validation for user code.
+
+SageMaker writes every value of ``input/config/hyperparameters.json`` as a string. The runtime
+decodes them as the toolkit does (``json.loads`` where that works, the string otherwise), keeps the
+SageMaker-reserved ones (``sagemaker_*``, ``_tuning_objective_metric``) for itself, and passes the
+rest to the user's entry point as ``SM_HPS``/``SM_HP_<NAME>`` and as command-line arguments
+(:func:`to_cmd_args`). User code reads them back with :func:`from_cmd_args` and validates them with
+a pydantic model through :func:`validate`, which turns every problem into one readable
+:class:`~training.errors.HyperparameterError`.
+"""
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
-from typing import Any, Literal, get_args, get_origin
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 
 from training.errors import HyperparameterError
 
 # Keys SageMaker or its SDK add on their own: framework estimators add ``sagemaker_program`` and
-# friends, automatic model tuning adds ``_tuning_objective_metric``. They are not ours to validate.
+# friends, automatic model tuning adds ``_tuning_objective_metric``. They are the runtime's, not the user's.
 RESERVED_PREFIXES = ("sagemaker_", "_")
+PROGRAM = "sagemaker_program"
+SUBMIT_DIRECTORY = "sagemaker_submit_directory"
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
-class Hyperparameters(BaseModel):
-    """The trainer's knobs, with the defaults a job gets when it does not set them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    epochs: int = Field(10, gt=0, description="passes over the training channel")
-    batch_size: int = Field(64, gt=0, description="examples per step on each process")
-    lr: float = Field(1e-3, gt=0, allow_inf_nan=False, description="learning rate")
-    weight_decay: float = Field(0.0, ge=0, allow_inf_nan=False, description="L2 penalty")
-    optimizer: Literal["adam", "sgd"] = Field("adam", description="optimizer")
-    momentum: float = Field(0.9, ge=0, lt=1, description="sgd momentum (ignored by adam)")
-    hidden_sizes: tuple[int, ...] = Field((128, 64), description="hidden layer widths, e.g. '128,64'")
-    dropout: float = Field(0.1, ge=0, lt=1, description="dropout after each hidden layer")
-    seed: int = Field(42, ge=0, lt=2**32, description="seeds init, shuffling and dropout")
-    label_column: str = Field("label", min_length=1, description="CSV column holding the class")
-
-    @field_validator("epochs", "batch_size", "seed", "lr", "weight_decay", "momentum", "dropout", mode="before")
-    @classmethod
-    def _not_boolean(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("must be a number, not a boolean")
-        return value
-
-    @field_validator("hidden_sizes", mode="before")
-    @classmethod
-    def _split_sizes(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return (value,)
-        if isinstance(value, str):
-            parts = value.replace(",", " ").split()
-            if not parts or not all(p.isdigit() for p in parts):
-                raise ValueError("must be a comma-separated list of positive integers, e.g. '128,64'")
-            return tuple(int(p) for p in parts)
-        return value
-
-    @field_validator("hidden_sizes")
-    @classmethod
-    def _positive_sizes(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or any(size <= 0 for size in value):
-            raise ValueError("must list at least one layer, every width a positive integer")
-        return value
-
-    def resume_key(self) -> dict[str, Any]:
-        """What must match for a checkpoint to be resumed (``epochs`` may grow or shrink)."""
-        return self.model_dump(mode="json", exclude={"epochs"})
-
-
-def _is_text(annotation: Any) -> bool:
-    if get_origin(annotation) is Literal:
-        return all(isinstance(a, str) for a in get_args(annotation))
-    return annotation is str
-
-
-_TEXT_FIELDS = frozenset(name for name, f in Hyperparameters.model_fields.items() if _is_text(f.annotation))
-
-
-def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
+def decode(raw: Mapping[str, Any], text_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Decode JSON-encoded strings as the sagemaker-training toolkit does ("10" -> 10, '"adam"' -> adam).
 
-    A text hyperparameter keeps its string when that does not decode to a string ("0" stays "0").
+    A name in ``text_fields`` keeps its string when that does not decode to a string ("0" stays "0").
     """
     decoded = {}
     for key, value in raw.items():
@@ -85,30 +42,79 @@ def decode(raw: Mapping[str, Any]) -> dict[str, Any]:
                 loaded = json.loads(value)
             except json.JSONDecodeError:
                 loaded = value
-            if key not in _TEXT_FIELDS or isinstance(loaded, str):
+            if key not in text_fields or isinstance(loaded, str):
                 value = loaded
         decoded[key] = value
     return decoded
 
 
-def _describe(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+def split_reserved(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the user's hyperparameters, the SageMaker-reserved ones)."""
+    user = {k: v for k, v in values.items() if not k.startswith(RESERVED_PREFIXES)}
+    return user, {k: v for k, v in values.items() if k not in user}
+
+
+def _arg_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return "" if value is None else str(value)
+
+
+def to_cmd_args(values: Mapping[str, Any]) -> list[str]:
+    """The toolkit's command line: ``--name value`` per hyperparameter (``-n`` for one-letter names),
+    sorted by name; values as ``str()`` of the decoded value, mappings as ``k=v,k2=v2``."""
+    args: list[str] = []
+    for name in sorted(values):
+        args += [f"--{name}" if len(name) > 1 else f"-{name}", _arg_value(values[name])]
+    return args
+
+
+def from_cmd_args(argv: Sequence[str]) -> dict[str, str]:
+    """The inverse of :func:`to_cmd_args` for user code: ``["--lr", "0.1"]`` -> ``{"lr": "0.1"}``."""
+    if len(argv) % 2:
+        raise HyperparameterError(f"expected '--name value' pairs, got {list(argv)!r}.")
+    values: dict[str, str] = {}
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        name = flag.removeprefix("--") if flag.startswith("--") else flag.removeprefix("-")
+        if not name or name == flag:
+            raise HyperparameterError(f"expected '--name value' pairs, got {flag!r} where a --name belongs.")
+        values[name] = value
+    return values
+
+
+def _is_text(annotation: Any) -> bool:
+    if get_origin(annotation) is Literal:
+        return all(isinstance(a, str) for a in get_args(annotation))
+    return annotation is str
+
+
+def text_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` whose values are text (kept as given by :func:`decode`)."""
+    return frozenset(name for name, f in model.model_fields.items() if _is_text(f.annotation))
+
+
+def _describe(model: type[BaseModel], error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
     name = str(error["loc"][0]) if error["loc"] else "hyperparameters"
     if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(name, list(Hyperparameters.model_fields), n=1)
+        close = difflib.get_close_matches(name, list(model.model_fields), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         return f"unknown hyperparameter '{name}'{hint}"
     message = error["msg"].removeprefix("Value error, ")
     return f"{name}={raw.get(name)!r}: {message[0].lower()}{message[1:]}"
 
 
-def parse(raw: Mapping[str, Any]) -> Hyperparameters:
-    """Validate hyperparameters as delivered by SageMaker; raise one readable error for all problems."""
-    values = {k: v for k, v in decode(raw).items() if not k.startswith(RESERVED_PREFIXES)}
+def validate(model: type[Model], raw: Mapping[str, Any]) -> Model:
+    """Decode and validate ``raw`` with ``model``; one readable error for all problems.
+
+    Reserved keys (``sagemaker_*``, ``_*``) are dropped first, so the same call works on
+    ``hyperparameters.json`` as written by SageMaker and on the command-line arguments of the runtime.
+    """
+    values, _ = split_reserved(decode(raw, text_fields(model)))
     try:
-        return Hyperparameters.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e, raw) for e in exc.errors())
-        allowed = ", ".join(Hyperparameters.model_fields)
+        problems = "; ".join(_describe(model, e, raw) for e in exc.errors())
+        allowed = ", ".join(model.model_fields)
         raise HyperparameterError(f"{problems}. Known hyperparameters: {allowed}.") from None
 
 
@@ -120,9 +126,6 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def table() -> list[tuple[str, str, Any, str]]:
-    """(name, type, default, description) for every hyperparameter, for docs and ``--help``."""
-    return [
-        (name, _type_name(f.annotation), f.default, f.description or "")
-        for name, f in Hyperparameters.model_fields.items()
-    ]
+def table(model: type[BaseModel]) -> list[tuple[str, str, Any, str]]:
+    """(name, type, default, description) for every field of ``model``, for docs and ``--help``."""
+    return [(name, _type_name(f.annotation), f.default, f.description or "") for name, f in model.model_fields.items()]

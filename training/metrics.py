@@ -1,34 +1,34 @@
 """Metric log lines, and the regexes SageMaker uses to turn them into CloudWatch metrics.
 
-Every epoch rank 0 prints one line::
+User code prints one line per epoch on rank 0, e.g. for the digits example::
 
     epoch=3 train_loss=0.1234 train_accuracy=0.961 validation_loss=0.1402 validation_accuracy=0.9583;
 
-Pass :data:`METRIC_DEFINITIONS` as ``AlgorithmSpecification.MetricDefinitions`` to CreateTrainingJob
-(``validation:accuracy`` is the natural objective for automatic model tuning, maximize).
+and passes :func:`definitions` of its metric names as ``AlgorithmSpecification.MetricDefinitions``
+to CreateTrainingJob (the first ``_`` of a name becomes ``:``: ``validation:accuracy``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-NAMES = ("train_loss", "train_accuracy", "validation_loss", "validation_accuracy")
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
-
-METRIC_DEFINITIONS: list[dict[str, str]] = [
-    {"Name": "epoch", "Regex": r"epoch=([0-9]+) train_loss="},
-    *({"Name": name.replace("_", ":", 1), "Regex": rf"\b{name}={_NUMBER}"} for name in NAMES),
-]
+_LINE = re.compile(r"epoch=[0-9]+(?: [A-Za-z_][A-Za-z0-9_]*=[^\s;]+)+;")
 
 
-def format_line(epoch: int, metrics: Mapping[str, float]) -> str:
-    """The log line for one epoch; metrics appear in :data:`NAMES` order."""
-    values = " ".join(f"{name}={metrics[name]:.6g}" for name in NAMES)
+def definitions(names: Sequence[str]) -> list[dict[str, str]]:
+    """``{"Name", "Regex"}`` for the epoch and every metric in ``names`` (lines as :func:`format_line` writes)."""
+    return [
+        {"Name": "epoch", "Regex": rf"epoch=([0-9]+) {names[0]}="},
+        *({"Name": name.replace("_", ":", 1), "Regex": rf"\b{name}={_NUMBER}"} for name in names),
+    ]
+
+
+def format_line(epoch: int, metrics: Mapping[str, float], names: Sequence[str]) -> str:
+    """The log line for one epoch; metrics appear in ``names`` order."""
+    values = " ".join(f"{name}={metrics[name]:.6g}" for name in names)
     return f"epoch={epoch} {values};"
-
-
-_LINE = re.compile(r"epoch=[0-9]+ train_loss=[^;]*;")
 
 
 def find_lines(log: str) -> list[str]:
@@ -36,10 +36,10 @@ def find_lines(log: str) -> list[str]:
     return _LINE.findall(log)
 
 
-def parse_line(line: str) -> dict[str, float]:
-    """What SageMaker would extract from ``line`` (used by tests and local tooling)."""
+def parse_line(line: str, metric_definitions: Sequence[Mapping[str, str]]) -> dict[str, float]:
+    """What SageMaker would extract from ``line`` with ``metric_definitions`` (for tests and local tooling)."""
     found = {}
-    for definition in METRIC_DEFINITIONS:
+    for definition in metric_definitions:
         match = re.search(definition["Regex"], line)
         if match:
             found[definition["Name"]] = float(match.group(1))

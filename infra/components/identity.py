@@ -58,6 +58,10 @@ def workload_boundary_document(names: Names) -> dict:
                "logs:DescribeLogStreams"], f"arn:aws:logs:*:{account}:log-group:*", sid="Logs"),
         allow(["iam:PassRole"], names.environment_role_arns(), sid="PassWorkloadRoles",
               StringEquals={"iam:PassedToService": "sagemaker.amazonaws.com"}),
+        # Feature store offline tables and the curated crawler: this environment's Glue databases only.
+        allow(["glue:Get*", "glue:BatchGet*", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+               "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:DeletePartition",
+               "glue:BatchDeletePartition"], names.environment_glue_arns(), sid="EnvironmentCatalog"),
         *cluster_iam.boundary_statements(account),
     )
 

@@ -7,6 +7,7 @@ import pulumi
 from infra import documents
 from infra.components import cluster_iam
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
 from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
 from infra.naming import names as names_of
@@ -25,8 +26,13 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     eks_key = KeyDomain("Kubernetes secrets and node volumes of the platform", config.regions,
                         via_services=["eks", "ec2"],
                         extra_statements=lambda account, region: [cluster_iam.node_volume_key_statement(account)])
-    keys = Encryption(names.resource("keys"), EncryptionArgs(names, {"logs": logs_key, "eks": eks_key},
-                                                             protect=config.protect_stateful), providers)
+    catalog_key = KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"])
+    domains = {"logs": logs_key, "catalog": catalog_key, "eks": eks_key}
+    keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
+                      providers)
+    for region in config.regions:   # one catalog per account and region, shared by the teams
+        CatalogEncryption(names.resource("catalog-encryption", region),
+                          CatalogEncryptionArgs(keys.arn("catalog", region)), providers[region])
     identity = PlatformIdentity(
         names.resource("identity"),
         PlatformIdentityArgs(names, github_org=config.ci.github_org, github_repo=config.ci.github_repo,

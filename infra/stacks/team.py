@@ -7,6 +7,7 @@ from typing import cast
 import pulumi
 
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.feature_store import FeatureStore, FeatureStoreArgs
 from infra.components.identity import TeamIdentity, TeamIdentityArgs
 from infra.components.storage import DataLake, DataLakeArgs, Lifecycle
 from infra.components.tenancy import Tenancy, TenancyArgs
@@ -77,6 +78,11 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         ),
         providers[primary],
     )
+    features = FeatureStore(names.resource("feature-store"), FeatureStoreArgs(
+        names, primary, config.features.groups, features_bucket=lake.buckets["features"].name,
+        curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
+        permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
+        crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
     quota = config.tenancy.quota
     tenancy = Tenancy(
         names.resource("tenancy"),
@@ -102,6 +108,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "keyArns": key_arns,
         "executionRoleArn": identity.execution_role.arn,
         "logBuckets": {region: b.name for region, b in lake.log_buckets.items()},
+        "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
+        "featureDatabase": features.database.name,
+        "athenaWorkgroup": features.workgroup.name,
         "namespace": tenancy.namespace,
         "serviceAccount": tenancy.service_account,
         "workloadRoleArn": tenancy.workload_role.arn,

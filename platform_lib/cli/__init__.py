@@ -5,13 +5,23 @@ Kept light: importing this package (e.g. for ``ExitCode``) does not build the ap
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 from .exit_codes import ExitCode
 
 __all__ = ["ExitCode", "main"]
 
 
 def main() -> None:
-    """The ``mlp`` console script."""
+    """The ``mlp`` console script: any unexpected error is one line and exit 2, never a traceback
+    and never exit 1 (which means policy violations to CI)."""
     from .app import app
 
-    app()
+    try:
+        app(prog_name="mlp")
+    except Exception as exc:  # SystemExit (typer.Exit, usage errors) passes through
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"mlp: unexpected error: {type(exc).__name__}: {exc} (at {frame.filename}:{frame.lineno})",
+              file=sys.stderr)
+        sys.exit(int(ExitCode.INVALID))

@@ -7,18 +7,40 @@ Adding a group: write ``platform_lib/cli/<group>.py`` with ``def register(app: t
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
 COMMAND_GROUPS: tuple[str, ...] = (
     "plan",  # mlp plan, mlp stacks
+    "train",  # mlp train
+    "models",  # mlp register, mlp models list|approve|reject
+    "deploy",  # mlp deploy, mlp invoke, mlp status
+    "features",  # mlp features list|ingest|get|dataset
 )
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="ML platform: plan stacks offline, deliver models.")
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="ML platform: plan stacks offline, deliver models.")
+
+
+def package_version() -> str:
+    try:
+        return version("ml-platform-blueprint")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "0+unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlp {package_version()}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print the version and exit."),
+) -> None:
     """ML platform command line."""
 
 

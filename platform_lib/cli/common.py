@@ -1,4 +1,4 @@
-"""What every command group shares: the console, the project root, the environment choice, failing."""
+"""What every command group shares: consoles, the project root, the environment choice, failing."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ from .exit_codes import ExitCode
 
 Environment = Enum("Environment", {name: name for name in ENVIRONMENTS}, type=str)  # type: ignore[misc]
 console = Console(width=None if Console().is_terminal else 160)
+"""Reports (stdout)."""
+err_console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 160)
+"""Errors, warnings and progress (stderr): stdout stays parseable."""
+
+
+class Refused(Exception):
+    """Bad input or usage: the message says what and where; `mlp` exits 2."""
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -28,6 +35,10 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def fail(message: str, code: ExitCode = ExitCode.INVALID) -> NoReturn:
-    """Print ``message`` (plain text, never markup) in red and exit with ``code``."""
-    console.print(escape(message), style="red", soft_wrap=True, highlight=False)
+    """Print ``message`` (plain text, never markup) in red on stderr and exit with ``code``."""
+    err_console.print(escape(message), style="red", soft_wrap=True, highlight=False)
     raise typer.Exit(int(code))
+
+
+def warn(message: str) -> None:
+    err_console.print(f"[yellow]warning[/] {escape(message)}", soft_wrap=True, highlight=False)

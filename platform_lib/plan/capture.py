@@ -8,17 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from google.protobuf import empty_pb2
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
+from . import sdk
 from .mocks import PlanMocks
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
 
 @dataclass
@@ -38,13 +32,17 @@ class CapturedResource:
     retain_on_delete: bool = False
     id: str | None = None
     read: bool = False            # an existing resource read by the program (e.g. a StackReference)
+    source_file: str | None = None  # where the program registered it (not in the JSON: moves with the code)
+    source_line: int | None = None
 
     def as_json(self) -> dict[str, Any]:
+        """Plain, deterministic data: keys and dependency lists sorted."""
         return {
             "type": self.type, "name": self.name, "urn": self.urn, "parent": self.parent,
             "provider": self.provider, "custom": self.custom, "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete, "read": self.read, "inputs": self.inputs,
-            "dependencies": self.dependencies, "propertyDependencies": self.property_dependencies,
+            "retainOnDelete": self.retain_on_delete, "read": self.read, "inputs": sorted_data(self.inputs),
+            "dependencies": sorted(self.dependencies),
+            "propertyDependencies": {k: sorted(v) for k, v in sorted(self.property_dependencies.items())},
         }
 
 
@@ -61,10 +59,19 @@ class ProgramError(Exception):
     """The program raised, or one of its outputs failed to resolve."""
 
 
+def sorted_data(value: Any) -> Any:
+    """JSON-able data with every mapping's keys in sorted order (lists keep theirs: order is data)."""
+    if isinstance(value, dict):
+        return {k: sorted_data(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_data(v) for v in value]
+    return value
+
+
 def unwrap(value: Any) -> Any:
     """Plain JSON-able data: secrets unwrapped, floats that are whole numbers made ints again."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == _SECRET_SIG:
+        if sdk.is_secret(value):
             return unwrap(value.get("value"))
         return {k: unwrap(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -76,7 +83,7 @@ def unwrap(value: Any) -> Any:
     return str(value)
 
 
-class CapturingMonitor(pulumi_mocks.MockMonitor):
+class CapturingMonitor(sdk.MockMonitor):
     """A mock monitor that records parent, provider, dependencies and options of each registration
     (the stock one keeps only URN, id and state), and builds URNs the way the engine does."""
 
@@ -84,20 +91,23 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.captured: list[CapturedResource] = []
+        self.duplicates: list[str] = []
         self.stack_urn = ""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if parent and parent != self.stack_urn:
             type_ = f"{parent.split('::')[2]}${type_}"  # the parent's qualified type, as the engine does
-        return "urn:pulumi:" + "::".join([settings.get_stack(), settings.get_project(), type_, name])
+        return "urn:pulumi:" + "::".join([sdk.get_stack(), sdk.get_project(), type_, name])
 
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             self.stack_urn = urn
-            return resource_pb2.RegisterResourceResponse(urn=urn)
-        pulumi_mocks._ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.object)
+            return sdk.RegisterResourceResponse(urn=urn)
+        if urn in self.resources:
+            self.duplicates.append(urn)
+        sdk.ensure_event_loop()
+        inputs = sdk.deserialize_properties(request.object)
         args = pulumi.runtime.MockResourceArgs(
             typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
             resource_id=request.importId, custom=request.custom or False,
@@ -113,10 +123,12 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
             dependencies=[d for d in request.dependencies if d != self.stack_urn],
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
             protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete), id=resource_id,
+            source_file=request.sourcePosition.uri.removeprefix("file://") or None,
+            source_line=request.sourcePosition.line or None,
         ))
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
-        state_proto = _sync_await(rpc.serialize_properties(state, {}))
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+        self.resources[urn] = sdk.ResourceRegistration(urn, resource_id, state)
+        state_proto = sdk.sync_await(sdk.serialize_properties(state, {}))
+        return sdk.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
@@ -130,7 +142,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def SignalAndWaitForShutdown(self, request):
-        return empty_pb2.Empty()
+        return sdk.Empty()
 
 
 def run(
@@ -143,18 +155,24 @@ def run(
     organization: str = "organization",
 ) -> Capture:
     """Evaluate ``program`` as `pulumi up` would, against mocks; raise ProgramError if it fails."""
-    settings.reset_options(project=project, stack=stack, preview=False, organization=organization)
+    sdk.reset_options(project=project, stack=stack, preview=False, organization=organization)
     pulumi.runtime.set_all_config(dict(config))
     mocks = PlanMocks(stack_outputs)
     monitor = CapturingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
                              organization=organization, logger=logging.getLogger("pulumi.plan"))
-    root = settings.get_root_resource()
+    root = sdk.get_root_resource()
     try:
-        _sync_await(run_pulumi_func(program))
-        outputs = {k: _sync_await(pulumi.Output.from_input(v).future()) for k, v in root.outputs.items()}
+        sdk.sync_await(sdk.run_pulumi_func(program))
+        outputs = {k: sdk.sync_await(pulumi.Output.from_input(v).future()) for k, v in root.outputs.items()}
+    except SystemExit as exc:  # the engine would report a failed program, not exit with its code
+        raise ProgramError(f"the program called sys.exit({exc.code!r}) before it finished") from exc
     except Exception as exc:  # the program's own error is the message the user needs
         raise ProgramError(_describe(exc)) from exc
+    if monitor.duplicates:
+        raise ProgramError("duplicate resource URN " + ", ".join(repr(u) for u in dict.fromkeys(monitor.duplicates))
+                           + ": two resources of the same type and name (under the same parent); "
+                           "the Pulumi engine refuses this, give each a unique name")
     return Capture(project, stack, monitor.captured, unwrap(outputs), sorted(mocks.unknown_invokes))
 
 

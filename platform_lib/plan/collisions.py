@@ -7,17 +7,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .capture import CapturedResource
+from policies.resource_types import named_types
 
-# type -> (input holding the physical name, scope of uniqueness)
-NAMED_TYPES: dict[str, tuple[str, str]] = {
-    "aws:s3/bucket:Bucket": ("bucket", "global"),
-    "aws:iam/role:Role": ("name", "account"),
-    "aws:iam/policy:Policy": ("name", "account"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("url", "account"),  # one per URL and account
-    "aws:kms/alias:Alias": ("name", "region"),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "region"),
-}
+from .capture import CapturedResource
 
 
 @dataclass(frozen=True)
@@ -34,17 +26,16 @@ class Collision:
 
 def find_collisions(stacks: dict[str, list[CapturedResource]]) -> list[Collision]:
     """Every physical name claimed by more than one stack, within its scope of uniqueness."""
+    named = named_types()
     claims: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
     for stack, resources in stacks.items():
         providers = {r.urn: r.inputs for r in resources if r.type.startswith("pulumi:providers:")}
         for resource in resources:
-            if resource.type not in NAMED_TYPES:
+            facts = named.get(resource.type)
+            name = resource.inputs.get(facts.physical_name or "") if facts else None
+            if facts is None or facts.name_scope is None or not isinstance(name, str):
                 continue
-            key, scope = NAMED_TYPES[resource.type]
-            name = resource.inputs.get(key)
-            if not isinstance(name, str):
-                continue
-            where = _scope(scope, providers.get(resource.provider or "", {}), resource.inputs)
+            where = _scope(facts.name_scope, providers.get(resource.provider or "", {}), resource.inputs)
             claims[(resource.type, name, where)].append((stack, resource.name))
     return [
         Collision(typ, name, where, tuple(who))

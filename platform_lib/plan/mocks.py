@@ -6,7 +6,6 @@ mocks, and policies would judge a graph that `pulumi up` never builds.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -16,13 +15,7 @@ from typing import Any
 
 import pulumi
 
-# Resource id prefixes of EC2-like services, as AWS prints them.
-_ID_PREFIX = {
-    "Vpc": "vpc", "Subnet": "subnet", "InternetGateway": "igw", "RouteTable": "rtb", "NatGateway": "nat",
-    "Eip": "eipalloc", "SecurityGroup": "sg", "DefaultSecurityGroup": "sg", "VpcEndpoint": "vpce",
-    "FlowLog": "fl", "RouteTableAssociation": "rtbassoc", "NetworkAcl": "acl", "LaunchTemplate": "lt",
-}
-_GLOBAL_SERVICES = {"iam", "s3", "cloudfront", "route53", "organizations"}
+from policies.resource_types import GLOBAL_SERVICES, RESOURCE_TYPES, ResourceType
 
 
 def _digest(*parts: str, length: int = 17) -> str:
@@ -31,6 +24,17 @@ def _digest(*parts: str, length: int = 17) -> str:
 
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _fill(template: Any, fields: dict[str, Any]) -> Any:
+    """A computed output from its template: strings formatted, dicts and lists filled item by item."""
+    if isinstance(template, str):
+        return template.format(**fields)
+    if isinstance(template, dict):
+        return {key: _fill(value, fields) for key, value in template.items()}
+    if isinstance(template, (list, tuple)):
+        return [_fill(value, fields) for value in template]
+    return template
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -70,10 +74,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         if typ.startswith("kubernetes:"):
             return self._kubernetes(name, inputs)
         region, account = self._location(args.provider, inputs)
-        special = _SPECIAL.get(typ)
-        if special:
-            return special(name, inputs, region, account)
-        return self._generic(typ, name, inputs, region, account)
+        return self._aws(typ, name, inputs, region, account)
 
     def _reference(self, stack: str) -> dict[str, Any]:
         # "org/project/stack" and plain "stack" both resolve to the planned stack of that name.
@@ -81,17 +82,33 @@ class PlanMocks(pulumi.runtime.Mocks):
         return self.stack_outputs.get(stack, self.stack_outputs.get(short, {}))
 
     @staticmethod
-    def _generic(typ: str, name: str, inputs: dict[str, Any], region: str, account: str):
-        service, kind = typ.split(":")[1].split("/")[0], typ.rsplit(":", 1)[-1]
-        prefix = _ID_PREFIX.get(kind)
-        physical = inputs.get("name") if isinstance(inputs.get("name"), str) else None
-        if prefix:
-            resource_id = f"{prefix}-0{_digest(typ, name)}"
+    def _aws(typ: str, name: str, inputs: dict[str, Any], region: str, account: str):
+        """Id, ARN and computed outputs from the type's facts (``policies/resource_types.py``)."""
+        facts = RESOURCE_TYPES.get(typ) or ResourceType(typ)
+        key = facts.physical_name or "name"
+        given = inputs.get(key) if isinstance(inputs.get(key), str) else None
+        physical = given or f"{name}-{_digest(typ, name, length=7)}"
+        fields = {
+            "name": physical, "region": region, "account": account,
+            "uuid": str(uuid.UUID(_digest(facts.module, name, length=32))),
+            "digest": _digest(name, length=17).upper(),
+            "url_host": str(inputs.get("url", "")).removeprefix("https://"),
+            "inputs": inputs,
+        }
+        arn = facts.arn.format(**fields) if facts.arn else None
+        if facts.id:
+            resource_id = facts.id.format(**fields, arn=arn)
+        elif facts.id_prefix:
+            resource_id = f"{facts.id_prefix}-0{_digest(typ, name)}"
         else:
-            resource_id = physical or f"{name}-{_digest(typ, name, length=7)}"
-        location = "" if service in _GLOBAL_SERVICES else region
-        arn = f"arn:aws:{service}:{location}:{account}:{_kebab(kind)}/{physical or resource_id}"
-        state = {"arn": arn, "id": resource_id, "name": physical or resource_id, **inputs}
+            resource_id = physical
+        if arn is None:
+            location = "" if facts.module in GLOBAL_SERVICES else region
+            kind = _kebab(typ.rsplit(":", 1)[-1])
+            arn = f"arn:aws:{facts.module}:{location}:{account}:{kind}/{given or resource_id}"
+        computed = {key: _fill(template, {**fields, "arn": arn}) for key, template in facts.outputs.items()}
+        state = {"arn": arn, "id": resource_id, "name": physical if key == "name" else resource_id,
+                 **inputs, **computed}
         state.setdefault("tagsAll", inputs.get("tags", {}))
         return resource_id, state
 
@@ -114,104 +131,13 @@ class PlanMocks(pulumi.runtime.Mocks):
         return handler(dict(args.args), region, account), []
 
 
-def _bucket(name, inputs, region, account):
-    bucket = inputs.get("bucket") or f"{name}-{_digest(name, length=7)}"
-    return bucket, {**inputs, "id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
-                    "bucketDomainName": f"{bucket}.s3.amazonaws.com",
-                    "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com", "region": region}
-
-
-def _kms_key(name, inputs, region, account):
-    key_id = str(uuid.UUID(_digest("kms", name, length=32)))
-    return key_id, {**inputs, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
-
-
-def _iam_named(kind: str) -> Callable:
-    def answer(name, inputs, region, account):
-        physical = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
-        arn = f"arn:aws:iam::{account}:{kind}/{physical}"
-        resource_id = arn if kind == "policy" else physical
-        return resource_id, {**inputs, "id": resource_id, "name": physical, "arn": arn,
-                             "uniqueId": "AROA" + _digest(name, length=17).upper()}
-    return answer
-
-
-def _oidc_provider(name, inputs, region, account):
-    host = str(inputs.get("url", "")).removeprefix("https://")
-    arn = f"arn:aws:iam::{account}:oidc-provider/{host}"
-    return arn, {**inputs, "arn": arn}
-
-
-def _log_group(name, inputs, region, account):
-    group = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
-    return group, {**inputs, "name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
-
-
-def _eks_cluster(name, inputs, region, account):
-    cluster = inputs.get("name") or name
-    token = _digest("eks", region, cluster, length=32).upper()
-    ca = base64.b64encode(f"-----BEGIN CERTIFICATE-----\nplan-{cluster}\n-----END CERTIFICATE-----\n".encode())
-    vpc_config = {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-0{_digest('eks-sg', cluster)}",
-                  "vpcId": f"vpc-0{_digest('eks-vpc', cluster)}"}
-    return cluster, {
-        **inputs, "id": cluster, "name": cluster, "arn": f"arn:aws:eks:{region}:{account}:cluster/{cluster}",
-        "endpoint": f"https://{token}.gr7.{region}.eks.amazonaws.com",
-        "certificateAuthority": {"data": ca.decode()}, "status": "ACTIVE", "platformVersion": "eks.1",
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{token}"}]}],
-        "vpcConfig": vpc_config,
-    }
-
-
-def _eks_node_group(name, inputs, region, account):
-    cluster, group = inputs.get("clusterName", "cluster"), inputs.get("nodeGroupName") or name
-    suffix = str(uuid.UUID(_digest("ng", cluster, group, length=32)))
-    return f"{cluster}:{group}", {
-        **inputs, "nodeGroupName": group, "status": "ACTIVE",
-        "arn": f"arn:aws:eks:{region}:{account}:nodegroup/{cluster}/{group}/{suffix}",
-        "resources": [{"autoscalingGroups": [{"name": f"eks-{group}-{suffix}"}], "remoteAccessSecurityGroupId": ""}],
-    }
-
-
-def _eks_addon(name, inputs, region, account):
-    cluster, addon = inputs.get("clusterName", "cluster"), inputs.get("addonName", name)
-    suffix = str(uuid.UUID(_digest("addon", cluster, addon, length=32)))
-    return f"{cluster}:{addon}", {**inputs, "arn": f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/{suffix}"}
-
-
-def _launch_template(name, inputs, region, account):
-    template_id = f"lt-0{_digest('lt', name)}"
-    return template_id, {**inputs, "id": template_id, "latestVersion": 1, "defaultVersion": 1,
-                         "name": inputs.get("name") or name,
-                         "arn": f"arn:aws:ec2:{region}:{account}:launch-template/{template_id}"}
-
-
-_SPECIAL: dict[str, Callable] = {
-    "aws:eks/cluster:Cluster": _eks_cluster,
-    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
-    "aws:eks/addon:Addon": _eks_addon,
-    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
-    "aws:s3/bucket:Bucket": _bucket,
-    "aws:kms/key:Key": _kms_key,
-    "aws:iam/role:Role": _iam_named("role"),
-    "aws:iam/policy:Policy": _iam_named("policy"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-}
-
 _INVOKES: dict[str, Callable[[dict, str, str], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": lambda args, region, account: {
         "id": region, "names": [f"{region}{z}" for z in "abcdef"],
         "zoneIds": [f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az{i}" for i in range(1, 7)],
     },
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda args, region, account: {
-        "accountId": account, "arn": f"arn:aws:iam::{account}:user/plan", "userId": "AIDAPLAN", "id": account,
-    },
-    "aws:index/getRegion:getRegion": lambda args, region, account: {"name": region, "region": region, "id": region},
     "aws:ec2/getPrefixList:getPrefixList": lambda args, region, account: {
         "id": f"pl-0{_digest('pl', str(args.get('name')))[:8]}", "name": args.get("name"),
         "cidrBlocks": ["52.218.0.0/17", "3.5.64.0/21"],  # shape of com.amazonaws.<region>.s3
-    },
-    "aws:index/getPartition:getPartition": lambda args, region, account: {
-        "partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
     },
 }

@@ -30,6 +30,9 @@ class Violation:
     type: str | None
     message: str
 
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.rule, self.urn or "", self.level, self.message)
+
     def as_json(self) -> dict[str, Any]:
         return {"rule": self.rule, "level": self.level, "severity": self.severity, "control": self.control,
                 "resource": self.name, "type": self.type, "urn": self.urn, "message": self.message}

@@ -1,22 +1,31 @@
-"""Human output of a plan: a preview-like resource tree per stack and a policy report."""
+"""Human output of a plan (a preview-like resource tree per stack, a policy report, a summary) and
+the plan as JSON. Every value from a user or a program is escaped: it is printed, never interpreted."""
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from .runner import StackPlan
 
+FORMAT_VERSION = 2
 _LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow"}
+_RESULT_TEXT = {0: "ok", 1: "violations", 2: "invalid"}
+_RESULT_STYLE = {0: "green", 1: "red", 2: "red"}
 
 
 def resource_tree(plan: StackPlan) -> Tree:
     """Resources grouped under their components, as `pulumi preview` lists them."""
-    root = Tree(f"[bold]{plan.stack}[/] ({plan.kind}, {plan.environment}) — {len(plan.resources)} resources")
+    root = Tree(f"[bold]{escape(plan.stack)}[/] ({escape(plan.kind or '?')}, {escape(plan.environment or '?')})"
+                f" — {len(plan.resources)} resources")
     children: dict[str | None, list] = {}
     for resource in plan.resources:
         children.setdefault(resource.parent, []).append(resource)
@@ -27,7 +36,8 @@ def resource_tree(plan: StackPlan) -> Tree:
             marks = " [dim]protect[/]" if resource.protect else ""
             marks += " [red]✗[/]" if resource.urn in flagged else ""
             verb = "read" if resource.read else "+"
-            add(node.add(f"[green]{verb}[/] {resource.type} [bold]{resource.name}[/]{marks}"), resource.urn)
+            add(node.add(f"[green]{verb}[/] {escape(resource.type)} [bold]{escape(resource.name)}[/]{marks}"),
+                resource.urn)
 
     add(root, None)
     return root
@@ -35,42 +45,85 @@ def resource_tree(plan: StackPlan) -> Tree:
 
 def print_violations(plan: StackPlan, console: Console) -> None:
     """One line per violation, mandatory first: level, rule, the resource's logical name, why."""
-    console.print(f"[bold]policy report: {plan.stack}[/] ({len(plan.mandatory)} mandatory, "
+    console.print(f"[bold]policy report: {escape(plan.stack)}[/] ({len(plan.mandatory)} mandatory, "
                   f"{len(plan.violations) - len(plan.mandatory)} advisory)")
     for v in sorted(plan.violations, key=lambda v: (v.level != "mandatory", v.rule, v.name or "")):
         style = _LEVEL_STYLE.get(v.level, "")
-        console.print(f"  [{style}]✗ {v.level}[/] [bold]{v.rule}[/] {v.name or '(stack)'}: {v.message} "
-                      f"[dim]({v.control})[/]", highlight=False, soft_wrap=True)
+        console.print(f"  [{style}]✗ {v.level}[/] [bold]{escape(v.rule)}[/] {escape(v.name or '(stack)')}: "
+                      f"{escape(v.message)} [dim]({escape(v.control)})[/]", highlight=False, soft_wrap=True)
 
 
 def print_plans(plans: list[StackPlan], console: Console, tree: bool = True) -> None:
     for plan in plans:
         if plan.error:
-            console.print(f"[bold red]✗ {plan.stack}[/] ({plan.source}):\n{plan.error}")
+            console.print(f"[bold red]✗ {escape(plan.stack)}[/] ({escape(plan.source)}):\n{escape(plan.error)}",
+                          highlight=False, soft_wrap=True)
             continue
         if tree:
             console.print(resource_tree(plan))
         for warning in plan.warnings:
-            console.print(f"[yellow]warning[/] {plan.stack}: {warning}")
+            console.print(f"[yellow]warning[/] {escape(plan.stack)}: {escape(warning)}", highlight=False)
         if plan.violations:
             print_violations(plan, console)
     console.print(summary(plans))
 
 
 def summary(plans: list[StackPlan]) -> Table:
-    table = Table(title="plan summary")
-    for column in ("stack", "kind", "env", "resources", "mandatory", "advisory", "seconds", "result"):
-        table.add_column(column)
-    for plan in plans:
-        advisory = len(plan.violations) - len(plan.mandatory)
-        result = {0: "[green]ok[/]", 1: "[red]violations[/]", 2: "[red]invalid[/]"}[plan.exit_code]
-        table.add_row(plan.stack, plan.kind or "?", plan.environment or "?", str(len(plan.resources)),
-                      str(len(plan.mandatory)), str(advisory), f"{plan.seconds:.2f}", result)
+    """One row per stack (res: resources, mand/adv: mandatory/advisory violations); fits 80 columns
+    with stack names of up to 30 characters kept whole."""
+    header = ("stack", "kind", "env", "res", "mand", "adv", "secs", "result")
+    rows = [(plan.stack, plan.kind or "?", plan.environment or "?", str(len(plan.resources)),
+             str(len(plan.mandatory)), str(len(plan.violations) - len(plan.mandatory)), f"{plan.seconds:.2f}",
+             int(plan.exit_code)) for plan in plans]
+    table = Table(title="plan summary", box=None, pad_edge=False, header_style="bold")
+    for index, name in enumerate(header):
+        width = max([len(name), *(len(_RESULT_TEXT[r[7]] if index == 7 else str(r[index])) for r in rows)])
+        table.add_column(name, no_wrap=True, min_width=width, justify="right" if 3 <= index <= 6 else "left")
+    for *cells, code in rows:
+        table.add_row(*(escape(str(c)) for c in cells), f"[{_RESULT_STYLE[code]}]{_RESULT_TEXT[code]}[/]")
     return table
 
 
-def write_json(plans: list[StackPlan], path: Path) -> None:
-    """The whole plan, one entry per stack: resources, violations and outputs."""
-    document = {"formatVersion": 1, "stacks": {plan.stack: plan.as_json() for plan in plans}}
+def plan_document(plans: list[StackPlan], root: Path | None = None) -> dict[str, Any]:
+    """The whole plan, one entry per stack in deployment order: the same bytes for the same code."""
+    return {"formatVersion": FORMAT_VERSION, "exitCode": int(max((p.exit_code for p in plans), default=0)),
+            "error": None, "stacks": {plan.stack: plan.as_json(root) for plan in plans}}
+
+
+def failure_document(error: str) -> dict[str, Any]:
+    """What `--json` holds when `mlp plan` stopped before planning: it failed, and why."""
+    return {"formatVersion": FORMAT_VERSION, "exitCode": 2, "error": error, "stacks": {}}
+
+
+def write_json(plans: list[StackPlan], path: Path, root: Path | None = None) -> None:
+    write_atomically(path, dumps(plan_document(plans, root)))
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def check_destination(path: Path, option: str) -> None:
+    """Refuse, before any planning, an output path that cannot be written: raise ValueError saying why."""
+    if path.is_dir():
+        raise ValueError(f"{option} {path} is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=True):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{option} {path} cannot be written: {exc.strerror or exc}") from exc
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` in one step: a reader sees the old file or the new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, sort_keys=False, default=str))
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                         delete=False)
+    try:
+        with handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import runpy
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +26,8 @@ from .collisions import find_collisions
 from .policy_run import Violation, evaluate
 
 PROJECT = "ml-platform"
+DEFAULT_TIMEOUT = 600.0
+"""Seconds one stack's program may run (``--timeout``): generous, the example stacks take well under 1 s."""
 
 
 @dataclass
@@ -50,15 +55,27 @@ class StackPlan:
             return ExitCode.INVALID
         return ExitCode.VIOLATIONS if self.mandatory else ExitCode.OK
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, root: Path | None = None) -> dict[str, Any]:
+        """The plan as data, the same bytes for the same code: sorted, no timings, ``source``
+        relative to ``root`` (the project) when inside it."""
         return {
-            "stack": self.stack, "source": self.source, "kind": self.kind, "environment": self.environment,
-            "exitCode": int(self.exit_code), "error": self.error, "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
-            "resources": [r.as_json() for r in self.resources],
-            "violations": [v.as_json() for v in self.violations],
-            "outputs": self.outputs,
+            "stack": self.stack, "source": relative(self.source, root), "kind": self.kind,
+            "environment": self.environment, "exitCode": int(self.exit_code), "error": self.error,
+            "warnings": self.warnings,
+            "resources": [r.as_json() for r in sorted(self.resources, key=lambda r: r.urn)],
+            "violations": [v.as_json() for v in sorted(self.violations, key=Violation.sort_key)],
+            "outputs": capture.sorted_data(self.outputs),
         }
+
+
+def relative(path: str | Path, root: Path | None) -> str:
+    """``path`` relative to ``root`` if inside it (POSIX separators), else as given."""
+    if root is None:
+        return str(path)
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _infra_program() -> Callable[[], None]:
@@ -71,26 +88,30 @@ def warm_up() -> None:
     """Import the program and the provider modules it touches once, before forking workers."""
     import pulumi_aws as aws
 
+    from policies.resource_types import warm_up_modules
+
     _infra_program()
     import pulumi_kubernetes as k8s
 
-    for module in ("s3", "ec2", "iam", "kms", "cloudwatch", "eks", "autoscaling"):
+    for module in warm_up_modules("aws"):
         getattr(aws, module)
     for api in ("apps", "core", "rbac", "scheduling", "networking"):
         getattr(k8s, api)
 
 
-def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None) -> StackPlan:
+def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> StackPlan:
     """Plan one validated stack of this project (platform stacks need no ``stack_outputs``)."""
     config = stack_file.config
     plan = StackPlan(stack=stack_file.name, source=str(stack_file.path), kind=config.kind,
                      environment=config.environment)
     return _execute(plan, _infra_program(), stack_file.pulumi_config, stack_outputs,
-                    contract=PlatformOutputs if config.kind == "platform" else TeamOutputs)
+                    contract=PlatformOutputs if config.kind == "platform" else TeamOutputs, timeout=timeout)
 
 
 def plan_program(path: Path, env: str, stack: str = "plan", config: dict[str, str] | None = None,
-                 stack_outputs: dict[str, dict[str, Any]] | None = None) -> StackPlan:
+                 stack_outputs: dict[str, dict[str, Any]] | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> StackPlan:
     """Plan any Pulumi Python program: a file, or a directory with `__main__.py`."""
     entry = path / "__main__.py" if path.is_dir() else path
     plan = StackPlan(stack=stack, source=str(entry), kind="program", environment=env)
@@ -105,13 +126,15 @@ def plan_program(path: Path, env: str, stack: str = "plan", config: dict[str, st
         finally:
             sys.path.remove(str(entry.parent))
 
-    return _execute(plan, program, config or {}, stack_outputs, contract=None)
+    return _execute(plan, program, config or {}, stack_outputs, contract=None, timeout=timeout)
 
 
-def _execute(plan: StackPlan, program, config, stack_outputs, contract) -> StackPlan:
+def _execute(plan: StackPlan, program, config, stack_outputs, contract, timeout: float) -> StackPlan:
     started = time.perf_counter()
     try:
-        result = capture.run(program, project=PROJECT, stack=plan.stack, config=config, stack_outputs=stack_outputs)
+        with _deadline(timeout):
+            result = capture.run(program, project=PROJECT, stack=plan.stack, config=config,
+                                 stack_outputs=stack_outputs)
         plan.resources, plan.outputs = result.resources, result.outputs
         plan.warnings += [f"invoke {token} is not mocked: it returned nothing" for token in result.unknown_invokes]
         if contract is not None:
@@ -119,8 +142,34 @@ def _execute(plan: StackPlan, program, config, stack_outputs, contract) -> Stack
         plan.violations = evaluate(plan.resources, plan.environment or "prod")
     except (capture.ProgramError, ContractError) as exc:
         plan.error = str(exc)
+    except PlanTimeout:
+        plan.error = (f"the program did not finish within {timeout:g} s (--timeout); "
+                      f"does it wait for something that never comes?")
     plan.seconds = time.perf_counter() - started
     return plan
+
+
+class PlanTimeout(BaseException):
+    """A program ran past its deadline (a BaseException, so that the program's own handlers let it pass)."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Interrupt the program after ``seconds`` (SIGALRM; plans run in the main thread of their process)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise PlanTimeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)
@@ -129,51 +178,94 @@ class InvalidStack:
 
     path: Path
     name: str
-    error: ConfigError
+    error: str
 
 
 def load(path: Path) -> StackFile | InvalidStack:
-    """Load and validate one stack file, once; an invalid one is kept with its error."""
+    """Load and validate one stack file, once; an invalid or unreadable one is kept with its error."""
     try:
         return load_stack_file(path)
     except ConfigError as exc:
-        return InvalidStack(path, stack_name(path), exc)
+        return InvalidStack(path, stack_name(path), str(exc))
+    except Exception as exc:  # unreadable file, a loader bug: still one message naming the file
+        return InvalidStack(path, stack_name(path), f"cannot read stack file {path}: {type(exc).__name__}: {exc}")
 
 
-def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2) -> list[StackPlan]:
+def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2, *,
+                context: Sequence[Path | StackFile | InvalidStack] = (), timeout: float = DEFAULT_TIMEOUT,
+                on_planned: Callable[[StackPlan], None] | None = None) -> list[StackPlan]:
     """Plan stack files together: platforms first, then teams against the planned platform outputs.
 
     Paths are loaded here; already loaded stacks are not read again. Invalid configs are reported
-    without planning; a team whose platform failed reports that too. Plans come in the given order.
+    without planning; a team whose platform is missing or failed says which and why. ``context``:
+    the other stacks of the directory, planned too (not returned) so that every planned stack's
+    physical names are checked against all of them. Plans come in deployment order.
     """
-    entries = [load(s) if isinstance(s, Path) else s for s in stacks]
+    asked = [load(s) if isinstance(s, Path) else s for s in stacks]
+    asked_paths = {entry.path for entry in asked}
+    others = [e for e in (load(s) if isinstance(s, Path) else s for s in context)
+              if e.path not in asked_paths and not isinstance(e, InvalidStack)]
     plans: dict[Path, StackPlan] = {}
     loaded: list[StackFile] = []
-    for entry in entries:
+    for entry in [*asked, *others]:
         if isinstance(entry, InvalidStack):
-            plans[entry.path] = StackPlan(stack=entry.name, source=str(entry.path), error=str(entry.error))
+            plans[entry.path] = StackPlan(stack=entry.name, source=str(entry.path), error=entry.error)
         else:
             loaded.append(entry)
+
+    def done(path: Path, plan: StackPlan) -> None:
+        plans[path] = plan
+        if on_planned is not None and path in asked_paths:
+            on_planned(plan)
+
+    for entry in asked:
+        if isinstance(entry, InvalidStack):
+            done(entry.path, plans[entry.path])
     platforms = [s for s in loaded if s.config.kind == "platform"]
     teams = [(s, s.config) for s in loaded if isinstance(s.config, TeamConfig)]
     with _pool(jobs, len(loaded)) as pool:
-        for stack_file, plan in zip(platforms, pool.map(plan_stack_file, platforms), strict=True):
-            plans[stack_file.path] = plan
+        for stack_file, plan in zip(platforms, pool.map(plan_stack_file, platforms, repeat(None, platforms),
+                                                        repeat(timeout, platforms)), strict=True):
+            done(stack_file.path, plan)
         outputs = {p.stack: p.outputs for p in plans.values() if p.kind == "platform" and not p.error}
         ready = []
         for stack_file, config in teams:
             if config.platform_stack_name in outputs:
                 ready.append(stack_file)
-                continue
-            plans[stack_file.path] = StackPlan(
-                stack=stack_file.name, source=str(stack_file.path), kind="team", environment=config.environment,
-                error=f"its platform stack {config.platform_stack_name!r} was not planned "
-                      f"(not among the given stacks, or it failed)",
-            )
-        for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, [outputs] * len(ready)), strict=True):
-            plans[stack_file.path] = plan
+            else:
+                done(stack_file.path, StackPlan(
+                    stack=stack_file.name, source=str(stack_file.path), kind="team",
+                    environment=config.environment, error=_missing_platform(stack_file, config, loaded, plans)))
+        for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, repeat(outputs, ready),
+                                                    repeat(timeout, ready)), strict=True):
+            done(stack_file.path, plan)
     _flag_collisions(list(plans.values()))
-    return [plans[entry.path] for entry in entries]
+    return deployment_order([plans[entry.path] for entry in asked])
+
+
+def repeat(value: Any, like: Sequence[Any]) -> list[Any]:
+    return [value] * len(like)
+
+
+def _missing_platform(stack_file: StackFile, config: TeamConfig, loaded: list[StackFile],
+                      plans: dict[Path, StackPlan]) -> str:
+    """Why a team stack's platform stack gave no outputs, exactly."""
+    name = config.platform_stack_name
+    path = stack_file.path.with_name(f"Pulumi.{name}.yaml")
+    target = next((s for s in loaded if s.path == path), None)
+    if not path.is_file():
+        return f"platformStack {name!r}: there is no stack file {path.name} in {path.parent}"
+    if target is not None and target.config.kind == "team":
+        return f"platformStack {name!r} is a team stack ({path.name}); it must name a platform stack"
+    if target is None and path not in plans:
+        return f"its platform stack {name!r} was not among the planned stacks"
+    return f"its platform stack {name!r} failed (see {name})"
+
+
+def deployment_order(plans: list[StackPlan]) -> list[StackPlan]:
+    """Platform stacks before the team stacks that read them, each group by name; invalid ones last."""
+    rank = {"platform": 0, "team": 1}
+    return sorted(plans, key=lambda p: (rank.get(p.kind or "", 2), p.stack))
 
 
 def _flag_collisions(plans: list[StackPlan]) -> None:
@@ -219,3 +311,8 @@ def _fresh_event_loop() -> None:
 
 def stack_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("Pulumi.*.yaml"))
+
+
+def misnamed_stack_files(directory: Path) -> list[Path]:
+    """Files that look like stack files but are skipped: Pulumi reads only ``Pulumi.<stack>.yaml``."""
+    return sorted(directory.glob("Pulumi.*.yml"))

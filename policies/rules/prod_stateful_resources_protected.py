@@ -4,30 +4,13 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
+from policies.resource_types import stateful_types
 from policies.rule import Rule
 from policies.support import resource_env
 
 PROD = "prod"
-STATEFUL_TYPES = frozenset({
-    "aws:s3/bucket:Bucket",
-    "aws:s3/bucketV2:BucketV2",
-    "aws:kms/key:Key",
-    "aws:ecr/repository:Repository",
-    "aws:sagemaker/featureGroup:FeatureGroup",
-    "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
-    "aws:sagemaker/domain:Domain",
-    "aws:dynamodb/table:Table",
-    "aws:efs/fileSystem:FileSystem",
-    "aws:fsx/lustreFileSystem:LustreFileSystem",
-    "aws:rds/instance:Instance",
-    "aws:rds/cluster:Cluster",
-    "aws:ebs/volume:Volume",
-    "aws:secretsmanager/secret:Secret",
-    "aws:backup/vault:Vault",
-    "aws:opensearch/domain:Domain",
-    "aws:elasticache/replicationGroup:ReplicationGroup",
-})
-"""Resources whose deletion loses data, keys or history (a maintained list; tested to exist)."""
+STATEFUL_TYPES = stateful_types()
+"""Resources whose deletion loses data, keys or history (from ``policies/resource_types.py``)."""
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

@@ -8,6 +8,7 @@ from platform_lib.config import schema
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     CiConfig,
+    FeaturesConfig,
     LogsConfig,
     Model,
     NetworkConfig,
@@ -47,7 +48,8 @@ def test_merging_does_not_alter_the_defaults():
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
                                         "compute": schema.ComputeConfig}
-    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "tenancy": TenancyConfig}
+    assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "tenancy": TenancyConfig,
+                                    "features": FeaturesConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -58,6 +60,7 @@ def test_environment_defaults_are_collected_from_the_sections():
         "compute": {"spotAllowed": True, "nodePools": [{"name": "system", "system": True,
                                                          "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
         "tenancy": {"quota": {"cpu": "32", "memory": "128Gi", "gpus": 4}},
+        "features": {"queryLimitGb": 50},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

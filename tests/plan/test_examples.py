@@ -11,9 +11,9 @@ STACKS = Path(__file__).resolve().parents[2] / "stacks"
 EXAMPLES = ["platform-dev", "platform-prod", "fraud-dev", "fraud-prod", "vision-dev", "vision-prod"]
 
 
-def test_at_least_six_examples_exist():
+def test_the_six_examples_are_the_stack_files():
     names = [p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stack_files(STACKS)]
-    assert set(EXAMPLES) <= set(names)
+    assert names == sorted(EXAMPLES)
 
 
 @pytest.mark.parametrize("stack", EXAMPLES)
@@ -46,6 +46,6 @@ def test_team_stacks_do_not_collide_across_teams(plans):
 
 def test_parallel_plan_matches_in_process_plan(plans):
     parallel = {p.stack: p for p in plan_stacks(stack_files(STACKS), jobs=2)}
+    assert list(parallel) == EXAMPLES  # deployment order
     for name, view in plans.items():
-        assert sorted(r.urn for r in parallel[name].resources) == sorted(r.urn for r in view.resources)
-        assert parallel[name].outputs == view.plan.outputs
+        assert parallel[name].as_json() == view.plan.as_json()

@@ -42,6 +42,10 @@ def unprotect(resources):
     find(resources, "fraud-prod-raw", "aws:s3/bucket:Bucket").protect = False
 
 
+FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+CATALOG_SETTINGS = "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings"
+
+
 def set_nested(name, token, path, value):
     def mutate(resources):
         target = find(resources, name, token).inputs
@@ -84,6 +88,17 @@ MUTATIONS = {
     "cloudwatch-log-group-encrypted-retained": ("platform-dev", "platform-dev-flow-logs-euw1", lambda r: find(
         r, "platform-dev-flow-logs-euw1", "aws:cloudwatch/logGroup:LogGroup").inputs.pop("kmsKeyId")),
     "prod-stateful-resources-protected": ("fraud-prod", "fraud-prod-raw", unprotect),
+    "sagemaker-feature-group-kms-encrypted": ("fraud-prod", "fraud-prod-transactions", lambda r: find(
+        r, "fraud-prod-transactions", FEATURE_GROUP).inputs["onlineStoreConfig"].pop("securityConfig")),
+    "sagemaker-feature-group-offline-store-team-bucket": ("fraud-dev", "fraud-dev-transactions", lambda r: find(
+        r, "fraud-dev-transactions", FEATURE_GROUP).inputs["offlineStoreConfig"]["s3StorageConfig"].update(
+        s3Uri="s3://vision-dev-features-111111111111-euw1/offline-store")),   # copied from another team
+    "glue-catalog-kms-encrypted": ("platform-prod", "platform-prod-catalog-encryption-euw1", lambda r: find(
+        r, "platform-prod-catalog-encryption-euw1", CATALOG_SETTINGS).inputs["dataCatalogEncryptionSettings"][
+        "encryptionAtRest"].update(catalogEncryptionMode="DISABLED")),
+    "athena-workgroup-kms-and-scan-limit": ("fraud-dev", "fraud-dev-analytics", lambda r: find(
+        r, "fraud-dev-analytics", "aws:athena/workgroup:Workgroup").inputs["configuration"].pop(
+        "bytesScannedCutoffPerQuery")),
     "eks-endpoint-not-public": ("platform-prod", PROD_CLUSTER, set_nested(
         PROD_CLUSTER, CLUSTER, ["vpcConfig", "endpointPublicAccess"], True)),
     "eks-secrets-encrypted": ("platform-prod", PROD_CLUSTER, lambda r: find(r, PROD_CLUSTER, CLUSTER).inputs.pop(

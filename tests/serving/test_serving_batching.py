@@ -95,6 +95,42 @@ def test_one_bad_input_does_not_fail_its_neighbours() -> None:
     assert observed == [1, 1, 1, 1]  # the failed batch was retried one input at a time
 
 
+def test_inputs_that_cannot_be_stacked_are_predicted_alone() -> None:
+    calls: list[object] = []
+
+    def predict(x: object) -> object:
+        calls.append(x)
+        return {"echo": x}
+
+    results, observed = run_batcher([{"a": 1}, [[1.0, 2.0]]], predict)
+    assert results == [{"echo": {"a": 1}}, {"echo": [[1.0, 2.0]]}]
+    assert calls == [{"a": 1}, [[1.0, 2.0]]] and observed == [1, 1]
+
+
+def test_the_handler_runs_one_request_path_with_the_batcher() -> None:
+    """Handler.invoke_with (the only request path) with the batcher as its predict: decode, batch, encode."""
+    from serving.handler import Handler, Hooks
+
+    handler = Handler(Hooks(predict_fn=lambda x, model: x * model), model=10)
+
+    async def main() -> list:
+        with ThreadPoolExecutor(1) as pool:
+            batcher = MicroBatcher(handler.predict, pool, 4, 30.0)
+            batcher.start()
+            try:
+                return await asyncio.gather(
+                    handler.invoke_with(b"[[1, 2]]", "application/json", "", batcher.submit),
+                    handler.invoke_with(b"3,4\n5,6\n", "text/csv", "text/csv", batcher.submit),
+                    handler.invoke_with(b"[[7, 8]]", "application/json", "", batcher.submit),
+                )
+            finally:
+                await batcher.close()
+
+    assert asyncio.run(main()) == [(b"[[10.0,20.0]]", "application/json", 1),
+                                   (b"30.0,40.0\n50.0,60.0\n", "text/csv", 2),
+                                   (b"[[70.0,80.0]]", "application/json", 1)]
+
+
 def test_split_rejects_outputs_without_matching_rows() -> None:
     assert [p.tolist() for p in split(torch.arange(3), [2, 1])] == [[0, 1], [2]]
     with pytest.raises(ValueError):

@@ -14,6 +14,7 @@ import torch
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
+TRAINING_HANDLER = REPO / "training" / "examples" / "digits" / "inference.py"  # what every example model ships
 
 CUSTOM_HOOKS = """
     import json
@@ -107,7 +108,7 @@ def _classifier_model_dir(model_dir: Path) -> Path:
         torch.jit.script(net), str(model_dir / "model.pt"), _extra_files={"metadata.json": json.dumps(metadata)}
     )
     (model_dir / "code").mkdir()
-    shutil.copy(REPO / "training" / "inference.py", model_dir / "code" / "inference.py")
+    shutil.copy(TRAINING_HANDLER, model_dir / "code" / "inference.py")
     return model_dir
 
 
@@ -123,12 +124,10 @@ def _close(a: object, b: object) -> bool:
 
 
 def test_loads_the_training_handler_unchanged(tmp_path: Path, start_server) -> None:
-    """The model dir `training/` writes (model.pt with metadata + code/inference.py), batching on.
+    """The model dir the training example writes (model.pt with metadata + code/inference.py), batching on.
 
     Only the response's "predictions" list (one entry per row) is assumed; the rest is training's.
     """
-    if not (REPO / "training" / "inference.py").is_file():
-        pytest.skip("training/inference.py is not in this checkout")
     server = start_server(_classifier_model_dir(tmp_path / "model"), args=("--max-batch-size", "8"))
     server.wait_ready()
     rows = [[1, 2, 3, 4], [0, 0, 0, 1], [4, 3, 2, 1], [0.5, 0, 0.5, 0]]

@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from serving import metrics
+from serving import config, metrics
 from serving.config import MB, Settings, resolve
 from serving.server import NoDelayHttpToolsProtocol
 
@@ -62,6 +62,19 @@ def test_environment_then_flags(tmp_path: Path) -> None:
 def test_invalid_settings_exit_with_a_message(argv: list[str], env: dict[str, str]) -> None:
     with pytest.raises(SystemExit):
         resolve(argv, env=env)
+
+
+def test_workers_take_the_parents_settings_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = config.Settings(model_dir="/models/a", port=9000, max_batch_size=8)
+    monkeypatch.setenv(config.SETTINGS_ENV, settings.to_env())
+    monkeypatch.setenv("SAGEMAKER_BIND_TO_PORT", "7000")  # a worker never re-resolves the raw environment
+    assert config.from_environment() == settings
+    monkeypatch.delenv(config.SETTINGS_ENV)
+    with pytest.raises(RuntimeError, match="SERVING_SETTINGS_JSON is not set: start the server with `serve`"):
+        config.from_environment()
+    monkeypatch.setenv(config.SETTINGS_ENV, '{"port": 1, "colour": "red"}')
+    with pytest.raises(RuntimeError, match="does not hold settings written by `serve`"):
+        config.from_environment()
 
 
 def test_serve_help_runs_as_a_console_script() -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from training import dataset
+from training.examples.digits import dataset
 
 # Variables set by the sagemaker-training toolkit or torchrun; the contract tests run without them.
 LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
@@ -119,15 +118,9 @@ class TrainedJob:
 
 @pytest.fixture(scope="session")
 def trained_job(tmp_path_factory: pytest.TempPathFactory, digits_channels: Path) -> TrainedJob:
-    """A job trained in-process through ``training.__main__.main`` with string hyperparameters and no SM_*."""
-    from training.__main__ import main
-
+    """A job trained by ``python -m training`` (the example) with string hyperparameters and no SM_*."""
     base = write_base_dir(tmp_path_factory.mktemp("trained"), digits_channels,
                           {"epochs": "6", "lr": "0.003", "hidden_sizes": "64,32", "seed": "7"})
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
-        strip_launcher_env(mp)
-        mp.setenv("SAGEMAKER_BASE_DIR", str(base))
-        code = main([])
-    assert code == 0, out.getvalue()
-    return TrainedJob(base, out.getvalue())
+    result = subprocess.run(TRAIN_COMMAND, env=clean_environ(base), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return TrainedJob(base, result.stdout)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from training import data, dataset
 from training.contract import Channel
 from training.errors import DataError
+from training.examples.digits import data, dataset
 
 
 def _channels(root: Path, **overrides: Channel) -> dict[str, Channel]:
@@ -27,7 +29,7 @@ def test_export_is_deterministic_and_stratified(tmp_path: Path, digits_channels:
     validation_rows = again["validation"].read_text().splitlines()[1:]
     assert len(rows) + len(validation_rows) == 1797 and len(validation_rows) == 360
     per_class = Counter(row.rsplit(",", 1)[1] for row in validation_rows)
-    assert sorted(per_class) == [str(d) for d in range(10)] and min(per_class.values()) >= 35
+    assert per_class == {"0": 36, "1": 36, "2": 35, "3": 37, "4": 36, "5": 37, "6": 36, "7": 36, "8": 35, "9": 36}
 
 
 def test_load_reads_both_channels(digits_channels: Path) -> None:
@@ -93,3 +95,40 @@ def test_channel_problems_are_explained(tmp_path: Path, digits_channels: Path) -
     assert data.load(_channels(digits_channels, train=sharded), "label", world_size=1).train_x.shape[0] == 1437
     with pytest.raises(DataError, match="FullyReplicated"):
         data.load(_channels(digits_channels, train=sharded), "label", world_size=2)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is not UTF-8 text (byte 0x89 at offset 0); channels hold CSV files"),
+    (b"a,label\n1,\x000\n", "contains NUL bytes at offset 10 (a binary file?); channels hold CSV files in UTF-8."),
+])
+def test_binary_files_are_explained(tmp_path: Path, content: bytes, message: str) -> None:
+    _write(tmp_path, "validation", "a,label\n1,0\n")
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "part.csv").write_bytes(content)
+    with pytest.raises(DataError) as info:
+        data.load(_channels(tmp_path), "label")
+    assert str(info.value).startswith(f"{tmp_path / 'train' / 'part.csv'} {message}")
+
+
+def _export(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "training.examples.digits.dataset", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_export_usage_errors_exit_2_without_a_traceback(tmp_path: Path) -> None:
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("")
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / "train").write_text("")
+    prog = "python -m training.examples.digits.dataset: error:"
+    for args, message in [
+        (["--out", str(a_file)], f"--out {a_file} is a file; give the directory to create train/ and validation/ in"),
+        (["--out", str(tmp_path / "blocked")],
+         f"cannot write the channel files under {tmp_path / 'blocked'}: File exists: {tmp_path / 'blocked/train'}"),
+        (["--out", str(tmp_path / "new"), "--label-column", "pixel_3"],
+         "--label-column: label column 'pixel_3' is also a feature column (pixel_0 .. pixel_63); choose another name"),
+    ]:
+        result = _export(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.splitlines()[-1] == f"{prog} {message}"
+    assert not (tmp_path / "new").exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from training import checkpoint
+from training.examples.digits.metrics import METRIC_DEFINITIONS
 from training.metrics import find_lines, parse_line
 
 HYPERPARAMETERS = {"batch_size": "32", "lr": "0.005", "hidden_sizes": "64", "seed": "11"}
@@ -70,7 +71,8 @@ def test_two_hosts_stop_together_then_resume_under_torchrun(base_dir, set_hyperp
     assert "launcher=torchrun" in log and log.count(f"epochs_done={done} step={stops[0][2]}") == 2
     for rank in (0, 1):
         assert re.search(rf"rank={rank} world_size=2 epoch={epochs} steps=\d+ samples={SAMPLES_PER_RANK}\b", log), log
-    assert [parse_line(line)["epoch"] for line in find_lines(log)] == [epochs], "only rank 0 logs metrics"
+    epochs_logged = [parse_line(line, METRIC_DEFINITIONS)["epoch"] for line in find_lines(log)]
+    assert epochs_logged == [epochs], "only rank 0 logs metrics"
     assert log.count("model written to") == 1 and (bases[0] / "model" / "model.pt").exists()
     assert not (bases[1] / "model").exists()
     card = json.loads((bases[0] / "model" / "model_card.json").read_text())

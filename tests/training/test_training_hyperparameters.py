@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from training.errors import HyperparameterError
-from training.hyperparameters import Hyperparameters, parse
+from training.examples.digits.hyperparameters import Hyperparameters, parse
 
 
 def test_string_values_are_parsed_to_typed_values() -> None:

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 import torch
 
+from training.examples.digits.metrics import METRIC_DEFINITIONS
 from training.metrics import find_lines, parse_line
 
 STOPPED = re.compile(r"stopped: checkpoint saved at epochs_done=(\d+) step=(\d+)")
@@ -54,7 +55,7 @@ def test_sigterm_then_resume_equals_an_uninterrupted_run(base_dir, set_hyperpara
 
     checkpoint_file = base / "checkpoints" / "checkpoint.pt"
     assert f"resuming from checkpoint {checkpoint_file}: epochs_done={done} step={step}" in resumed_log
-    assert [parse_line(line)["epoch"] for line in find_lines(resumed_log)] == [epochs]
+    assert [parse_line(line, METRIC_DEFINITIONS)["epoch"] for line in find_lines(resumed_log)] == [epochs]
     assert find_lines(log) + find_lines(resumed_log) == find_lines(reference_log)
     resumed_weights = torch.jit.load(str(base / "model" / "model.pt")).state_dict()
     reference_weights = torch.jit.load(str(reference_base / "model" / "model.pt")).state_dict()

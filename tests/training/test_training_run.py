@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -16,15 +17,16 @@ import torch
 
 from training import checkpoint
 from training.__main__ import main
-from training.metrics import METRIC_DEFINITIONS, find_lines, parse_line
+from training.examples.digits.metrics import METRIC_DEFINITIONS
+from training.metrics import find_lines, parse_line
 
 
 def test_metric_lines_parse_with_the_published_regexes(trained_job) -> None:
     assert all(re.compile(d["Regex"]).groups == 1 for d in METRIC_DEFINITIONS)
     log_lines = trained_job.log.splitlines()
-    matching = [line for line in log_lines if parse_line(line)]
+    matching = [line for line in log_lines if parse_line(line, METRIC_DEFINITIONS)]
     assert len(matching) == 6 and [m for line in matching for m in find_lines(line)] == find_lines(trained_job.log)
-    parsed = [parse_line(line) for line in matching]
+    parsed = [parse_line(line, METRIC_DEFINITIONS) for line in matching]
     assert [p["epoch"] for p in parsed] == [1, 2, 3, 4, 5, 6]
     assert all(set(p) == {d["Name"] for d in METRIC_DEFINITIONS} for p in parsed)
     assert parsed[-1]["train:loss"] < parsed[0]["train:loss"]
@@ -53,10 +55,12 @@ def test_model_artifacts_load_and_predict(trained_job, digits_channels: Path) ->
 
 def test_model_card(trained_job, digits_channels: Path) -> None:
     card = json.loads((trained_job.model_dir / "model_card.json").read_text())
-    required = {"created_at", "git_revision", "framework_versions", "hyperparameters", "metrics", "data", "schema"}
-    assert required <= set(card)
-    assert card["framework_versions"]["torch"] == torch.__version__
-    assert re.fullmatch(r"[0-9a-f]{40}|unknown", card["git_revision"])
+    assert set(card) == {"format", "created_at", "training_job_name", "git_revision", "framework_versions", "model",
+                         "hyperparameters", "metrics", "history", "data", "schema", "training"}
+    assert card["framework_versions"] == {"torch": torch.__version__, "python": platform.python_version()}
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True)
+    assert card["git_revision"] == head.stdout.strip() and re.fullmatch(r"[0-9a-f]{40}", card["git_revision"])
+    assert card["training_job_name"] is None and card["training"] == {"world_size": 1, "device": "cpu"}
     assert card["hyperparameters"]["epochs"] == 6 and card["hyperparameters"]["hidden_sizes"] == [64, 32]
     assert set(card["metrics"]) == {"train_loss", "train_accuracy", "validation_loss", "validation_accuracy"}
     assert len(card["history"]) == 6 and card["history"][-1] == card["metrics"]
@@ -145,12 +149,23 @@ def test_incompatible_checkpoint_is_refused(trained_job, base_dir,
 @pytest.mark.usefixtures("no_launcher_env")
 def test_finished_checkpoint_is_exported_without_training(trained_job, base_dir,
                                                           monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                                          capfd: pytest.CaptureFixture[str]) -> None:
     base = base_dir({"epochs": "6", "lr": "0.003", "hidden_sizes": "64,32", "seed": "7"})
     _copy_checkpoint(trained_job.base, base)
     code, reason = _run_in_process(base, monkeypatch)
     assert code == 0, reason
-    assert "epochs_done=6 step=0" in capsys.readouterr().out
+    assert "epochs_done=6 step=0" in capfd.readouterr().out
     resumed = torch.jit.load(str(base / "model" / "model.pt")).state_dict()
     original = torch.jit.load(str(trained_job.model_dir / "model.pt")).state_dict()
     assert all(torch.equal(resumed[k], original[k]) for k in original)
+
+
+def test_binary_csv_in_a_channel_fails_through_the_console_script(base_dir, subprocess_env) -> None:
+    base = base_dir({"epochs": "1"})
+    binary = base / "input" / "data" / "train" / "images.csv"
+    binary.write_bytes(b"\xff\xd8\xff\xe0 a JPEG named .csv")
+    train = Path(sys.executable).with_name("train")
+    result = subprocess.run([str(train)], env=subprocess_env(base), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    assert (base / "output" / "failure").read_text() == (f"Invalid training data: {binary} is not UTF-8 text "
+                                                         "(byte 0xff at offset 0); channels hold CSV files in UTF-8.\n")

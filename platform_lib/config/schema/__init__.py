@@ -29,6 +29,7 @@ from .base import (
 from .ci import CiConfig
 from .compute import ComputeConfig, NodePool
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
+from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
 from .network import NetworkConfig, VpcCidr
 from .platform import PlatformConfig
@@ -48,7 +49,8 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 __all__ = [
     "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "CiConfig", "ComputeConfig", "Email",
-    "Environment", "Invalid", "LogsConfig", "Model", "NetworkConfig", "NodePool", "PlatformConfig", "Region",
+    "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig", "NodePool",
+    "PlatformConfig", "Region",
     "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TenancyConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

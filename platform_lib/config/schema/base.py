@@ -21,14 +21,15 @@ ACCOUNT_ID_PATTERN = r"^\d{12}$"
 
 
 class Model(BaseModel):
-    """Strict base: unknown keys are errors, YAML keys are camelCase.
+    """Strict base: unknown keys are errors, YAML keys are camelCase, and values are not coerced
+    (``azCount: true`` or ``azCount: "3"`` is not a number, ``endpointsMultiAz: yes`` is a boolean).
 
     Models are built by validating a stack file's values, never by keyword in Python, so the
     generated (dynamic) aliases are what callers use.
     """
 
     model_config = ConfigDict(  # type: ignore[pydantic-alias]
-        extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=False
+        extra="forbid", frozen=True, strict=True, alias_generator=to_camel, validate_by_name=False
     )
 
 
@@ -64,13 +65,20 @@ def known_region(value: str) -> str:
 
 
 def account_id(value: Any) -> str:
-    text = str(value) if isinstance(value, int) else value
-    if not isinstance(text, str) or not re.fullmatch(ACCOUNT_ID_PATTERN, text):
-        raise ValueError("must be a 12-digit AWS account id in quotes, e.g. '123456789012'")
-    return text
+    """A 12-digit account id, as text (a stack file quotes it: YAML may read digits as a number)."""
+    if not isinstance(value, str) or not re.fullmatch(ACCOUNT_ID_PATTERN, value):
+        raise ValueError(f"{value!r} is not a 12-digit AWS account id in quotes, e.g. \"012345678901\"")
+    return value
+
+
+def slug(value: str) -> str:
+    if not re.fullmatch(SLUG_PATTERN, value):
+        raise ValueError(f"{value!r} is not allowed: 3-20 lowercase letters, digits and '-', starting with a "
+                         f"letter and not ending with '-'")
+    return value
 
 
 Region = Annotated[str, AfterValidator(known_region)]
 AccountId = Annotated[str, BeforeValidator(account_id)]
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, description="lowercase letters, digits and '-', 3-20 chars")]
+Slug = Annotated[str, AfterValidator(slug)]
 Email = Annotated[str, Field(pattern=EMAIL_PATTERN)]

@@ -15,7 +15,8 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 
 def log_retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
-        raise ValueError(f"{value} is not a CloudWatch retention period; allowed: {LOG_RETENTION_DAYS}")
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS)
+        raise ValueError(f"{value} is not a CloudWatch retention period; allowed: {allowed}")
     return value
 
 

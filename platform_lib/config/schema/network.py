@@ -6,9 +6,9 @@ import itertools
 from ipaddress import IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, Strict, model_validator
 
-from .base import Region, Section
+from .base import Invalid, Region, Section
 
 
 def private_cidr(network: IPv4Network) -> IPv4Network:
@@ -19,7 +19,8 @@ def private_cidr(network: IPv4Network) -> IPv4Network:
     return network
 
 
-VpcCidr = Annotated[IPv4Network, AfterValidator(private_cidr)]
+# Strict(False): the one value parsed from text in a stack file.
+VpcCidr = Annotated[IPv4Network, Strict(False), AfterValidator(private_cidr)]
 
 
 class NetworkConfig(Section):
@@ -44,5 +45,5 @@ class NetworkConfig(Section):
     def _no_overlap(self) -> NetworkConfig:
         for (r1, c1), (r2, c2) in itertools.combinations(self.cidrs.items(), 2):
             if c1.overlaps(c2):
-                raise ValueError(f"CIDR {c1} of {r1} overlaps {c2} of {r2}; VPCs must not overlap")
+                raise Invalid(f"CIDR {c2} of {r2} overlaps {c1} of {r1}; VPCs must not overlap", at=("cidrs", r2))
         return self

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from .base import Invalid
 from .ci import CiConfig
 from .compute import ComputeConfig
 from .network import NetworkConfig
@@ -25,15 +26,26 @@ class PlatformConfig(StackBase):
         missing = [r for r in self.regions if r not in self.network.cidrs]
         extra = [r for r in self.network.cidrs if r not in self.regions]
         if missing:
-            raise ValueError(f"network.cidrs has no CIDR for region(s) {missing}; every region "
-                             f"(primaryRegion and servingRegions) needs one")
+            raise Invalid(f"no CIDR for {', '.join(missing)}; every region "
+                          f"(primaryRegion and servingRegions) needs one", at=("network", "cidrs"))
         if extra:
-            raise ValueError(f"network.cidrs names region(s) {extra} that are neither primaryRegion "
-                             f"nor in servingRegions")
+            raise Invalid(f"{', '.join(extra)} is neither primaryRegion nor in "
+                          f"servingRegions", at=("network", "cidrs", extra[0]))
         if self.environment == "prod":
             if self.network.az_count < 2:
-                raise ValueError("prod requires network.azCount >= 2 (multi-AZ)")
+                raise Invalid(f"prod requires at least 2 AZs (multi-AZ), not {self.network.az_count}",
+                              at=("network", "azCount"))
             if self.network.nat != "per-az":
-                raise ValueError("prod requires network.nat: per-az (one NAT gateway per AZ)")
+                raise Invalid(f"prod requires per-az (a NAT gateway per AZ), not {self.network.nat}",
+                              at=("network", "nat"))
         self.compute.check_environment(self.environment, self.network.az_count)
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_provider_in_account(self) -> PlatformConfig:
+        arn = self.ci.oidc_provider_arn
+        if arn and arn.split(":")[4] != self.account_id:
+            raise Invalid(f"{arn} is in account {arn.split(':')[4]}, not in accountId "
+                          f"{self.account_id}; the CI role can only trust a provider of its own account",
+                          at=("ci", "oidcProviderArn"))
         return self

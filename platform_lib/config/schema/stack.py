@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from .base import AccountId, Email, Environment, Model, Region, Slug
+from .base import AccountId, Email, Environment, Invalid, Model, Region, Slug
 from .defaults import with_defaults
 from .logs import LogsConfig
 
@@ -30,9 +30,14 @@ class StackBase(Model):
         return with_defaults(cls, data)
 
     @model_validator(mode="after")
-    def _serving_regions_unique(self) -> StackBase:
-        if len(set(self.serving_regions)) != len(self.serving_regions):
-            raise ValueError("servingRegions lists a region twice")
+    def _serving_regions(self) -> StackBase:
+        for index, region in enumerate(self.serving_regions):
+            if region in self.serving_regions[:index]:
+                raise Invalid(f"{region} is listed twice", at=("servingRegions", index))
+        if self.serving_regions and self.primary_region not in self.serving_regions:
+            raise Invalid(f"must include primaryRegion {self.primary_region} (models are "
+                          f"trained and registered there); leave servingRegions out to serve from it alone",
+                          at=("servingRegions",))
         return self
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import Section
+from .base import Invalid, Section
 
 
 class StorageConfig(Section):
@@ -23,5 +23,7 @@ class StorageConfig(Section):
     @model_validator(mode="after")
     def _archive_after_tiering(self) -> StorageConfig:
         if self.raw_archive_after_days <= self.tiering_after_days:
-            raise ValueError("rawArchiveAfterDays must come after tieringAfterDays (S3 lifecycle order)")
+            raise Invalid(f"{self.raw_archive_after_days} must be more than tieringAfterDays "
+                          f"({self.tiering_after_days}): raw data is archived after it is tiered (S3 lifecycle "
+                          f"order)", at=("rawArchiveAfterDays",))
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -11,21 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
+from training import channels as channel_files
+from training.channels import FileDigest, manifest_sha256
 from training.contract import Channel
 from training.errors import DataError
 
 REQUIRED_CHANNELS = ("train", "validation")
 CSV_CONTENT_TYPES = frozenset({"text/csv", "csv", "application/csv", "text/x-csv"})
 _INT = re.compile(r"[+-]?\d+")
-
-
-@dataclass(frozen=True)
-class FileDigest:
-    """One input file as hashed: ``path`` is ``<channel>/<path inside the channel>``."""
-
-    path: str
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True)
@@ -55,48 +48,32 @@ class Dataset:
         return manifest_sha256(self.files)
 
 
-def manifest_sha256(files: Sequence[FileDigest]) -> str:
-    """SHA-256 of the ``sha256sum``-style manifest (``<sha>  <channel>/<path>`` lines, sorted by path).
-
-    Reproduce it with ``(cd input/data && find train validation -name "*.csv" | LC_ALL=C sort | xargs sha256sum)
-    | sha256sum``.
-    """
-    lines = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path))
-    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
-
-
-def _digest(path: Path, name: str) -> FileDigest:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return FileDigest(path=name, sha256=sha.hexdigest(), size=path.stat().st_size)
-
-
-def channel_files(channel: Channel) -> list[Path]:
-    """The CSV files of a channel, recursively, in a stable order; hidden files are skipped."""
-    if channel.input_mode == "Pipe":
-        raise DataError(f"channel '{channel.name}' uses Pipe input mode; this trainer reads files, "
-                        "so set TrainingInputMode to File or FastFile.")
+def csv_files(channel: Channel) -> list[Path]:
+    """The CSV files of a channel (``*.csv``, recursively, hidden files skipped)."""
     if channel.content_type and channel.content_type.split(";")[0].strip().lower() not in CSV_CONTENT_TYPES:
         raise DataError(f"channel '{channel.name}' declares ContentType '{channel.content_type}'; "
                         "this trainer reads text/csv.")
-    if not channel.path.is_dir():
-        raise DataError(f"channel '{channel.name}' directory {channel.path} does not exist.")
-    files = sorted(
-        (p for p in channel.path.rglob("*.csv")
-         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(channel.path).parts)),
-        key=lambda p: p.relative_to(channel.path).as_posix(),
-    )
-    if not files:
-        raise DataError(f"channel '{channel.name}' ({channel.path}) contains no *.csv files.")
-    return files
+    return channel_files.files(channel, "*.csv")
+
+
+def _rows(path: Path) -> list[list[str]]:
+    """The non-empty rows of a CSV file; a binary or non-UTF-8 file is a :class:`DataError`."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                        "channels hold CSV files in UTF-8.") from None
+    if "\x00" in text:
+        raise DataError(f"{path} contains NUL bytes at offset {text.index(chr(0))} (a binary file?); "
+                        "channels hold CSV files in UTF-8.")
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    except csv.Error as exc:
+        raise DataError(f"{path} is not a readable CSV file ({exc}).") from None
 
 
 def _read_file(path: Path, label: str) -> Table:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    rows = [row for row in rows if row]
+    rows = _rows(path)
     if not rows:
         raise DataError(f"{path} is empty; expected a header row and data rows.")
     header = tuple(name.strip() for name in rows[0])
@@ -143,13 +120,13 @@ def _locate_bad_value(path: Path, header: tuple[str, ...], label_at: int, values
 
 def _read_channel(channel: Channel, label: str) -> tuple[Table, list[FileDigest]]:
     tables, digests = [], []
-    for path in channel_files(channel):
+    for path in csv_files(channel):
         table = _read_file(path, label)
         if tables and table.columns != tables[0].columns:
             raise DataError(f"{path} has columns {list(table.columns)[:5]}..., other files of channel "
                             f"'{channel.name}' have {list(tables[0].columns)[:5]}...; all files must share one header.")
         tables.append(table)
-        digests.append(_digest(path, f"{channel.name}/{path.relative_to(channel.path).as_posix()}"))
+        digests.append(channel_files.digest(channel, path))
     merged = Table(
         columns=tables[0].columns,
         features=np.concatenate([t.features for t in tables]),

@@ -1,9 +1,10 @@
 """Export the example dataset (scikit-learn's bundled 8x8 digits, no download) into channel files.
 
-``python -m training.dataset --out DIR`` writes ``DIR/train/digits.csv`` and
+``python -m training.examples.digits.dataset --out DIR`` writes ``DIR/train/digits.csv`` and
 ``DIR/validation/digits.csv``: a header ``pixel_0..pixel_63,label`` and one image per row. The
 split is stratified and seeded, so the same command always writes byte-identical files. Upload
-the two folders to S3 and point the ``train`` and ``validation`` channels at them.
+the two folders to S3 and point the ``train`` and ``validation`` channels at them. Bad usage (``--out``
+a file, ``--label-column`` naming a feature column) exits 2 with a one-line message, as argparse does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 DEFAULT_VALIDATION_FRACTION = 0.2
 DEFAULT_SEED = 0
 FILE_NAME = "digits.csv"
+N_FEATURES = 64  # 8x8 pixels
 
 
 def split(validation_fraction: float = DEFAULT_VALIDATION_FRACTION, seed: int = DEFAULT_SEED):
@@ -32,17 +34,27 @@ def split(validation_fraction: float = DEFAULT_VALIDATION_FRACTION, seed: int = 
     return x_train, y_train, x_val, y_val
 
 
+def feature_names(n_features: int = N_FEATURES) -> list[str]:
+    return [f"pixel_{i}" for i in range(n_features)]
+
+
 def _write(path: Path, features: np.ndarray, labels: np.ndarray, label_column: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([f"pixel_{i}" for i in range(features.shape[1])] + [label_column])
+        writer.writerow([*feature_names(features.shape[1]), label_column])
         writer.writerows([*map(int, row), int(label)] for row, label in zip(features, labels, strict=True))
 
 
 def export(out: Path, validation_fraction: float = DEFAULT_VALIDATION_FRACTION, seed: int = DEFAULT_SEED,
            label_column: str = "label") -> dict[str, Path]:
-    """Write the train and validation channel files under ``out``; return their paths by channel."""
+    """Write the train and validation channel files under ``out``; return their paths by channel.
+
+    ValueError when ``label_column`` is one of the feature columns (the files would have two).
+    """
+    if label_column in feature_names():
+        raise ValueError(f"label column {label_column!r} is also a feature column (pixel_0 .. pixel_{N_FEATURES - 1}); "
+                         "choose another name")
     x_train, y_train, x_val, y_val = split(validation_fraction, seed)
     paths = {"train": out / "train" / FILE_NAME, "validation": out / "validation" / FILE_NAME}
     _write(paths["train"], x_train, y_train, label_column)
@@ -51,7 +63,8 @@ def export(out: Path, validation_fraction: float = DEFAULT_VALIDATION_FRACTION, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.dataset", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m training.examples.digits.dataset",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True,
                         help="directory to create train/ and validation/ in (e.g. $SAGEMAKER_BASE_DIR/input/data)")
     parser.add_argument("--validation-fraction", type=float, default=DEFAULT_VALIDATION_FRACTION)
@@ -60,7 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.validation_fraction < 1:
         parser.error("--validation-fraction must be between 0 and 1")
-    for channel, path in export(args.out, args.validation_fraction, args.seed, args.label_column).items():
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; give the directory to create train/ and validation/ in")
+    try:
+        paths = export(args.out, args.validation_fraction, args.seed, args.label_column)
+    except ValueError as exc:
+        parser.error(f"--label-column: {exc}")
+    except OSError as exc:  # e.g. out/train exists as a file, or no permission
+        parser.error(f"cannot write the channel files under {args.out}: {exc.strerror}: {exc.filename}")
+    for channel, path in paths.items():
         print(f"{channel}: {path}")
     return 0
 

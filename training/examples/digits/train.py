@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,18 +19,20 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 
-from training import checkpoint, data, distributed, metrics, model_card
+from training import checkpoint, distributed, metrics, model_card
 from training.contract import TrainingEnv
 from training.distributed import DistributedContext
 from training.errors import CheckpointError, HyperparameterError
-from training.hyperparameters import Hyperparameters
-from training.model import MLPClassifier, export_torchscript
 from training.signals import StopSignal
+
+from . import data
+from .hyperparameters import Hyperparameters
+from .metrics import NAMES
+from .model import MLPClassifier, export_torchscript
 
 log = logging.getLogger("training")
 
 MODEL_FILE = "model.pt"
-CARD_FILE = "model_card.json"
 HANDLER_FILE = "code/inference.py"
 HISTORY_FILE = "metrics.json"
 
@@ -184,7 +186,7 @@ class Trainer:
                 return Outcome("stopped", progress.epoch, progress.step, {})
             epoch_metrics = self._epoch_metrics(epoch, progress.running)
             if self.ctx.is_main:
-                log.info(metrics.format_line(epoch, epoch_metrics))
+                log.info(metrics.format_line(epoch, epoch_metrics, NAMES))
             progress = Progress(epoch=epoch, history=[*progress.history, epoch_metrics])
             self._save(progress)
         final = progress.history[-1] if progress.history else {}
@@ -200,15 +202,24 @@ class Trainer:
         })
         handler = model_dir / HANDLER_FILE
         handler.parent.mkdir(parents=True, exist_ok=True)
-        handler.write_text(resources.files("training").joinpath("inference.py").read_text(encoding="utf-8"),
-                           encoding="utf-8")
-        card = model_card.build(hyperparameters=self.hp, dataset=ds, metrics=history[-1], history=history,
-                                world_size=self.ctx.world_size, device=str(self.ctx.device),
-                                job_name=self.env.job_name)
-        (model_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        handler.write_text(Path(__file__).with_name("inference.py").read_text(encoding="utf-8"), encoding="utf-8")
+        model_card.write(model_dir, model_card.build(
+            job_name=self.env.job_name,
+            model={"task": "multiclass-classification", "architecture": "mlp", "artifact": MODEL_FILE,
+                   "framework": "torchscript", "handler": HANDLER_FILE},
+            hyperparameters=self.hp.model_dump(mode="json"),
+            metrics=dict(history[-1]),
+            history=[dict(h) for h in history],
+            data={"sha256": ds.sha256, "files": [asdict(f) for f in ds.files],
+                  "rows": {"train": len(ds.train_y), "validation": len(ds.validation_y)}},
+            schema={"features": [{"name": name, "dtype": "float32"} for name in ds.feature_names],
+                    "label": {"name": ds.label_name, "classes": list(ds.classes)},
+                    "output": "probabilities over label.classes, in that order"},
+            training={"world_size": self.ctx.world_size, "device": str(self.ctx.device)},
+        ))
         self.env.output_data_dir.mkdir(parents=True, exist_ok=True)
         (self.env.output_data_dir / HISTORY_FILE).write_text(json.dumps(history, indent=2) + "\n", encoding="utf-8")
-        log.info("model written to %s (%s, %s, %s)", model_dir, MODEL_FILE, HANDLER_FILE, CARD_FILE)
+        log.info("model written to %s (%s, %s, %s)", model_dir, MODEL_FILE, HANDLER_FILE, model_card.FILE_NAME)
 
 
 def run(env: TrainingEnv, hp: Hyperparameters, stop: StopSignal) -> Outcome:

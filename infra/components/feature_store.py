@@ -1,0 +1,216 @@
+"""A team's feature store and data catalog: SageMaker feature groups (online store and Iceberg offline
+store under the team's data key), the team's Glue database (feature tables and the curated tier, found
+by a scheduled crawler), and an Athena workgroup with KMS-encrypted results and a per-query scan limit.
+
+The Glue Data Catalog's own encryption is one setting per account and region, shared by every team:
+``CatalogEncryption`` sets it from the platform stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import documents
+from infra.documents import KEY_USE_ACTIONS, allow
+from infra.naming import Names
+from platform_lib.config.schema.features import FeatureGroup
+
+OFFLINE_PREFIX = "offline-store"        # under the features bucket
+RESULTS_PREFIX = "athena/results"       # Athena query results, under the features bucket
+LABELS_PREFIX = "athena/labels"         # labels staged by `mlp features dataset`
+GLUE_TABLE_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+                      "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition",
+                      "glue:BatchCreatePartition", "glue:UpdatePartition"]
+GB = 1024 ** 3
+
+
+@dataclass(frozen=True)
+class FeatureStoreArgs:
+    """What the feature store needs from the team's stack."""
+
+    names: Names
+    region: str
+    groups: Sequence[FeatureGroup]
+    features_bucket: pulumi.Input[str]       # bucket name: offline store, Athena results, staged labels
+    curated_bucket: pulumi.Input[str]        # bucket name: cataloged by the crawler
+    data_key_arn: pulumi.Input[str]
+    permissions_boundary: pulumi.Input[str]
+    query_limit_gb: int
+    crawler_schedule: str
+    protect: bool
+
+
+def group_name(names: Names, group: FeatureGroup) -> str:
+    """The FeatureGroupName: `<team>-<env>-<group>` (SageMaker allows 64 characters)."""
+    name = names.resource(group.name)
+    if len(name) > 64:
+        raise ValueError(f"feature group name {name!r} is longer than SageMaker's 64 characters; "
+                         f"shorten {group.name!r}")
+    return name
+
+
+def feature_definitions(group: FeatureGroup) -> list[aws.sagemaker.FeatureGroupFeatureDefinitionArgs]:
+    return [aws.sagemaker.FeatureGroupFeatureDefinitionArgs(
+        feature_name=f.name, feature_type=f.type, collection_type="List" if f.list else None)
+        for f in group.features]
+
+
+def online_store_config(group: FeatureGroup,
+                        key_arn: pulumi.Input[str]) -> aws.sagemaker.FeatureGroupOnlineStoreConfigArgs | None:
+    if not group.online_store.enabled:
+        return None
+    ttl = group.online_store.ttl
+    return aws.sagemaker.FeatureGroupOnlineStoreConfigArgs(
+        enable_online_store=True,
+        security_config=aws.sagemaker.FeatureGroupOnlineStoreConfigSecurityConfigArgs(kms_key_id=key_arn),
+        # Collection (list) features live only in the InMemory tier.
+        storage_type="InMemory" if group.has_lists else "Standard",
+        ttl_duration=aws.sagemaker.FeatureGroupOnlineStoreConfigTtlDurationArgs(unit=ttl.unit, value=ttl.value)
+        if ttl else None,
+    )
+
+
+class FeatureStore(pulumi.ComponentResource):
+    """Feature groups, the team's Glue database, the curated-tier crawler and the Athena workgroup."""
+
+    def __init__(self, name: str, args: FeatureStoreArgs, provider: aws.Provider,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-platform:features:FeatureStore", name, None, opts)
+        names = args.names
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        stateful = pulumi.ResourceOptions(parent=self, provider=provider, protect=args.protect, retain_on_delete=True)
+        account = names.account_id
+        self.database_name = names.glue("lake")
+        self.database = aws.glue.CatalogDatabase(
+            names.resource("lake"), name=self.database_name,
+            description=f"Data lake of {names.scope} ({names.environment}): feature tables and the curated tier",
+            opts=stateful,
+        )
+        glue_arns = [f"arn:aws:glue:{args.region}:{account}:catalog",
+                     f"arn:aws:glue:{args.region}:{account}:database/{self.database_name}",
+                     f"arn:aws:glue:{args.region}:{account}:table/{self.database_name}/*"]
+
+        role_name = names.resource("feature-store")
+        self.role = aws.iam.Role(
+            role_name, name=role_name, description="Assumed by SageMaker Feature Store to write the offline store",
+            assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("sagemaker.amazonaws.com", account)),
+            permissions_boundary=args.permissions_boundary, opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{role_name}-policy", role=self.role.id, opts=child,
+            policy=pulumi.Output.json_dumps(pulumi.Output.all(args.features_bucket, args.data_key_arn).apply(
+                lambda v: documents.document(
+                    allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="Bucket"),
+                    allow(["s3:ListBucket"], f"arn:aws:s3:::{v[0]}", sid="ListOfflineStore",
+                          StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}),
+                    allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                          f"arn:aws:s3:::{v[0]}/{OFFLINE_PREFIX}/*", sid="OfflineStore"),
+                    allow(KEY_USE_ACTIONS + ["kms:CreateGrant"], v[1], sid="DataKey"),
+                    allow(GLUE_TABLE_ACTIONS, glue_arns, sid="FeatureTables"),
+                ))),
+        )
+
+        offline_uri = pulumi.Output.concat("s3://", args.features_bucket, f"/{OFFLINE_PREFIX}")
+        self.feature_groups: dict[str, aws.sagemaker.FeatureGroup] = {}
+        for group in args.groups:
+            offline = None
+            if group.offline_store.enabled:
+                offline = aws.sagemaker.FeatureGroupOfflineStoreConfigArgs(
+                    s3_storage_config=aws.sagemaker.FeatureGroupOfflineStoreConfigS3StorageConfigArgs(
+                        s3_uri=offline_uri, kms_key_id=args.data_key_arn),
+                    table_format="Iceberg",
+                    data_catalog_config=aws.sagemaker.FeatureGroupOfflineStoreConfigDataCatalogConfigArgs(
+                        catalog="AwsDataCatalog", database=self.database_name, table_name=names.glue(group.name)),
+                )
+            self.feature_groups[group.name] = aws.sagemaker.FeatureGroup(
+                group_name(names, group),
+                feature_group_name=group_name(names, group),
+                description=group.description,
+                record_identifier_feature_name=group.record_identifier,
+                event_time_feature_name=group.event_time,
+                role_arn=self.role.arn,
+                feature_definitions=feature_definitions(group),
+                online_store_config=online_store_config(group, args.data_key_arn),
+                offline_store_config=offline,
+                # The role needs its permissions before SageMaker creates the offline store's table.
+                opts=pulumi.ResourceOptions.merge(stateful, pulumi.ResourceOptions(
+                    depends_on=[role_policy, self.database])),
+            )
+
+        crawler_role_name = names.resource("catalog-crawler")
+        self.crawler_role = aws.iam.Role(
+            crawler_role_name, name=crawler_role_name, description="Assumed by the Glue crawler of the curated tier",
+            assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("glue.amazonaws.com", account)),
+            permissions_boundary=args.permissions_boundary, opts=child,
+        )
+        crawler_policy = aws.iam.RolePolicy(
+            f"{crawler_role_name}-policy", role=self.crawler_role.id, opts=child,
+            policy=pulumi.Output.json_dumps(pulumi.Output.all(args.curated_bucket, args.data_key_arn).apply(
+                lambda v: documents.document(
+                    allow(["s3:ListBucket", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="CuratedBucket"),
+                    allow(["s3:GetObject"], f"arn:aws:s3:::{v[0]}/*", sid="CuratedObjects"),
+                    allow(["kms:Decrypt", "kms:DescribeKey"], v[1], sid="DataKey"),
+                    allow(GLUE_TABLE_ACTIONS + ["glue:DeleteTable", "glue:DeletePartition",
+                                                "glue:BatchDeletePartition"], glue_arns, sid="CuratedTables"),
+                    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                          f"arn:aws:logs:{args.region}:{account}:log-group:/aws-glue/crawlers*", sid="CrawlerLogs"),
+                ))),
+        )
+        self.crawler = aws.glue.Crawler(
+            names.resource("curated-crawler"), name=names.resource("curated-crawler"),
+            database_name=self.database.name, role=self.crawler_role.arn, schedule=args.crawler_schedule,
+            description="Catalogs the curated tier for Athena",
+            s3_targets=[{"path": pulumi.Output.concat("s3://", args.curated_bucket, "/")}],
+            table_prefix="curated_",
+            # Never drop a table because its data moved: log it instead.
+            schema_change_policy={"update_behavior": "UPDATE_IN_DATABASE", "delete_behavior": "LOG"},
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[crawler_policy])),
+        )
+
+        self.workgroup_name = names.resource("analytics")
+        self.workgroup = aws.athena.Workgroup(
+            self.workgroup_name, name=self.workgroup_name, force_destroy=False,
+            description=f"Athena queries of {names.scope} ({names.environment})",
+            configuration={
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": args.query_limit_gb * GB,
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat("s3://", args.features_bucket, f"/{RESULTS_PREFIX}/"),
+                    "encryption_configuration": {"encryption_option": "SSE_KMS", "kms_key_arn": args.data_key_arn},
+                },
+            },
+            opts=child,
+        )
+        self.register_outputs({
+            "feature_groups": {n: g.feature_group_name for n, g in self.feature_groups.items()},
+            "database": self.database.name, "workgroup": self.workgroup.name,
+        })
+
+
+@dataclass(frozen=True)
+class CatalogEncryptionArgs:
+    key_arn: pulumi.Input[str]
+
+
+class CatalogEncryption(pulumi.ComponentResource):
+    """The Glue Data Catalog of one account and region encrypts its metadata and connection passwords
+    with a customer-managed key (one setting per account and region: the platform stack owns it)."""
+
+    def __init__(self, name: str, args: CatalogEncryptionArgs, provider: aws.Provider,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("ml-platform:features:CatalogEncryption", name, None, opts)
+        self.settings = aws.glue.DataCatalogEncryptionSettings(
+            name,
+            data_catalog_encryption_settings={
+                "encryption_at_rest": {"catalog_encryption_mode": "SSE-KMS", "sse_aws_kms_key_id": args.key_arn},
+                "connection_password_encryption": {"return_connection_password_encrypted": True,
+                                                   "aws_kms_key_id": args.key_arn},
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        self.register_outputs({})

@@ -1,0 +1,5 @@
+"""A program that never finishes."""
+
+import threading
+
+threading.Event().wait()
