@@ -15,8 +15,7 @@ from pydantic import Field, model_validator
 
 from infra import versions
 
-from .base import Model
-from .base import Section
+from .base import Model, Section
 
 
 @dataclass(frozen=True)

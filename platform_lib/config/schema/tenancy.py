@@ -6,8 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .base import Model
-from .base import Section
+from .base import Model, Section
 from .compute import ROLE_ARN
 
 
