@@ -29,7 +29,7 @@ def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], e
         cluster = Cluster(
             names.resource("cluster", region),
             ClusterArgs(names, region, compute.kubernetes_version, private_subnet_ids[region],
-                        public_access_cidrs=[str(c) for c in compute.public_access_cidrs],
+                        public_access_cidrs=list(compute.public_access_cidrs),
                         secrets_key_arn=eks_key_arns[region], logs_key_arn=logs_key_arns[region],
                         log_retention_days=config.logs.retention_days, permissions_boundary=boundary,
                         ci_role_arn=ci_role_arn, admin_role_arns=list(compute.admin_role_arns)),

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from infra import versions
 
@@ -57,6 +56,13 @@ def gpus_per_instance(instance_type: str) -> int:
     if INSTANCE_FAMILIES[family].accelerator is None:
         return 0
     return 8 if family in _EIGHT_GPU_FAMILIES else _MULTI_GPU_SIZES.get(size, 1)
+
+
+def _cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR block ({error})") from None
 
 
 def family_of(instance_type: str) -> str:
@@ -254,7 +260,7 @@ class ComputeConfig(Section):
     }
 
     kubernetes_version: str = Field(default=versions.KUBERNETES_VERSION)
-    public_access_cidrs: list[IPv4Network] = Field(
+    public_access_cidrs: list[Annotated[str, AfterValidator(_cidr)]] = Field(
         default_factory=list,
         description="dev only: open the API endpoint to these CIDRs; empty keeps it private",
     )
@@ -291,7 +297,7 @@ class ComputeConfig(Section):
             spot = [p.name for p in self.node_pools if p.capacity == "spot"]
             if spot:
                 raise ValueError(f"nodePools {spot}: spot capacity is not allowed here (spotAllowed: false)")
-        for cidr in self.public_access_cidrs:
+        for cidr in map(ipaddress.ip_network, self.public_access_cidrs):
             if cidr.prefixlen == 0:
                 raise ValueError("publicAccessCidrs: 0.0.0.0/0 opens the API to the internet; name your CIDRs")
             if not ipaddress.ip_network(cidr).is_global:
