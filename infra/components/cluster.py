@@ -113,8 +113,9 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
 
         admins = {"ci": args.ci_role_arn, **{f"admin-{i}": arn for i, arn in enumerate(args.admin_role_arns)}}
-        for label, arn in admins.items():
-            self.grant(f"{self.cluster_name}-{label}", arn, ADMIN_POLICY, None, child)
+        # In-cluster objects wait for these: the deploying role has no API access before them.
+        self.admin_access = [self.grant(f"{self.cluster_name}-{label}", arn, ADMIN_POLICY, None, child)
+                             for label, arn in admins.items()]
 
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             names.resource("eks-oidc", region), url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"],

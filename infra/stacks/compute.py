@@ -44,7 +44,7 @@ def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], e
         )
         nodes = list(pools.groups.values())
         cluster.addons_after_nodes(nodes, provider)
-        in_cluster = pulumi.ResourceOptions(depends_on=nodes)
+        in_cluster = pulumi.ResourceOptions(depends_on=[*nodes, *cluster.admin_access])
         ClusterAutoscaler(
             names.resource("autoscaler", region),
             ClusterAutoscalerArgs(names, region, compute.kubernetes_version, cluster.cluster_name,

@@ -126,3 +126,12 @@ def test_contract_exports_each_cluster(plans):
     assert cluster.name == "platform-prod-eks-use1" and cluster.vpc_cidr == "10.21.0.0/16"
     assert cluster.endpoint.startswith("https://") and cluster.endpoint.endswith(".us-east-1.eks.amazonaws.com")
     assert cluster.oidc_provider_arn.endswith(cluster.oidc_issuer.removeprefix("https://"))
+
+
+def test_in_cluster_objects_wait_for_nodes_and_admin_access(plans):
+    view = plans["platform-dev"]
+    access = {a.urn for a in view.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")}
+    nodes = {g.urn for g in view.of_type("aws:eks/nodeGroup:NodeGroup")}
+    for name in ("platform-dev-autoscaler-euw1", "platform-dev-gpu-euw1"):
+        component = next(r for r in view.resources if r.name == name)
+        assert access | nodes <= set(component.dependencies), name
