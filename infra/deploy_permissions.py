@@ -33,6 +33,7 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+    "eks:DescribeAddonVersions", "autoscaling:Describe*",
 )
 
 
@@ -43,7 +44,9 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
-        ("OidcProvider", "iam:*OpenIDConnectProvider*", [names.oidc_provider_arn()]),
+        # CI's identity provider, and each cluster's IRSA issuer (oidc.eks.<region>.amazonaws.com/id/<id>)
+        ("OidcProvider", "iam:*OpenIDConnectProvider*",
+         [names.oidc_provider_arn(), f"arn:aws:iam::{account}:oidc-provider/oidc.eks.*"]),
         ("Roles", "iam:*Role*", [names.environment_role_arns(), service_linked]),  # incl. PassRole, inline policies
         ("Policies", "iam:*", [names.environment_policy_arns()]),
         ("S3Account", "s3:*AccountPublicAccessBlock", ["*"]),  # the account's own: s3:ResourceAccount holds
@@ -57,6 +60,12 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("FeatureGroups", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:feature-group/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
+        # Clusters and their node groups, add-ons and access entries (all named after the cluster)
+        ("Clusters", "eks:*", [f"arn:aws:eks:*:{account}:{kind}/{env}" for kind in
+                               ("cluster", "nodegroup", "addon", "access-entry")]),
+        # Managed node groups' Auto Scaling groups (eks-<node group>-<uuid>): scale-from-zero tags
+        ("NodeGroupTags", "autoscaling:*",
+         [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/eks-*"]),
     ]
 
 

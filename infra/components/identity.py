@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
+from infra.components import cluster_iam
 from infra.deploy_permissions import ceiling_statements, deploy_statements
 from infra.documents import KEY_USE_ACTIONS, allow, grants_for_aws_resources, in_account
 from infra.guardrails import sagemaker_guardrails
@@ -83,6 +84,7 @@ def workload_boundary_document(names: Names, subnet_ids: Sequence[str], security
                "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:DeletePartition",
                "glue:BatchDeletePartition"], names.environment_glue_arns(), sid="EnvironmentCatalog"),
         *sagemaker_guardrails(subnet_ids, security_group_ids, [account_keys]),
+        *cluster_iam.boundary_statements(account),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from infra import documents
+from infra.components import cluster_iam
 from infra.components.baseline import AccountBaseline, BaselineArgs, audit_key_statements
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
@@ -14,6 +15,7 @@ from infra.components.service_logs import ServiceLogs, ServiceLogsArgs
 from infra.deploy_permissions import blueprint_types
 from infra.naming import names as names_of
 from infra.providers import regional_providers
+from infra.stacks.compute import build_clusters
 from platform_lib.config.schema import PlatformConfig
 
 
@@ -30,6 +32,9 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"],
                              users=[names.account_principals()]),
     }
+    domains["eks"] = KeyDomain(
+        "Kubernetes secrets and node volumes of the platform", config.regions, via_services=["eks", "ec2"],
+        extra_statements=lambda account, region: [cluster_iam.node_volume_key_statement(account)])
     if baseline.cloud_trail or baseline.config_recorder:
         domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
                                      extra_statements=lambda account, region: audit_key_statements(names, region))
@@ -78,6 +83,11 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         ),
         providers,
     )
+    clusters = build_clusters(
+        config, providers, keys.arns("eks"), keys.arns("logs"), identity.workload_boundary.arn, identity.ci_role.arn,
+        {region: [s.id for s in net.private_subnets] for region, net in networks.items()},
+        {region: str(config.network.cidrs[region]) for region in config.regions},
+    )
     return {
         "kind": "platform",
         "environment": config.environment,
@@ -98,4 +108,5 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             }
             for region, net in networks.items()
         },
+        "clusters": clusters,
     }

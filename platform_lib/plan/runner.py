@@ -91,8 +91,12 @@ def warm_up() -> None:
     from policies.resource_types import warm_up_modules
 
     _infra_program()
+    import pulumi_kubernetes as k8s
+
     for module in warm_up_modules("aws"):
         getattr(aws, module)
+    for api in ("apps", "core", "rbac", "scheduling", "networking"):
+        getattr(k8s, api)
 
 
 def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None,

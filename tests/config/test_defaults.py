@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from platform_lib.config import schema
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     BaselineConfig,
@@ -17,6 +18,7 @@ from platform_lib.config.schema import (
     Section,
     StorageConfig,
     TeamConfig,
+    TenancyConfig,
     deep_merge,
     sections,
 )
@@ -47,8 +49,9 @@ def test_merging_does_not_alter_the_defaults():
 
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
-                                        "baseline": BaselineConfig}
+                                        "baseline": BaselineConfig, "compute": schema.ComputeConfig}
     assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
+                                    "tenancy": TenancyConfig,
                                     "features": FeaturesConfig}
 
 
@@ -60,6 +63,9 @@ def test_environment_defaults_are_collected_from_the_sections():
         "baseline": {"accountPublicAccessBlock": False, "ebsEncryptionByDefault": False, "cloudTrail": False,
                      "guardDuty": False, "configRecorder": False},
         "perimeter": {"enforced": True},
+        "compute": {"spotAllowed": True, "nodePools": [{"name": "system", "system": True,
+                                                         "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
+        "tenancy": {"quota": {"cpu": "32", "memory": "128Gi", "gpus": 4}},
         "features": {"queryLimitGb": 50},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}

@@ -16,7 +16,9 @@ def target_arn(view, resource, account: str, action: str) -> str:
     """The ARN an action on this resource is authorized against (as AWS builds it)."""
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
-        return inputs.get("role") or inputs.get("iamRoleArn") or inputs["roleArn"]
+        role = (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("roleArn") or inputs.get("nodeRoleArn")
+                or inputs.get("serviceAccountRoleArn"))
+        return role or f"arn:aws:iam::{account}:role/unnamed"  # an add-on without a role passes none
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
         "aws:sagemaker/featureGroup:FeatureGroup": "arn:aws:sagemaker:{region}:{account}:feature-group/{name}",
@@ -32,6 +34,19 @@ def target_arn(view, resource, account: str, action: str) -> str:
     if action == "iam:CreateServiceLinkedRole" and resource.type.startswith("aws:guardduty"):
         return f"arn:aws:iam::{account}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
     service, name = kind.split("/")
+    if action == "iam:CreateServiceLinkedRole" and resource.type.startswith("aws:eks"):
+        return f"arn:aws:iam::{account}:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+    if service == "eks" and not action.startswith("eks:"):
+        return (f"arn:aws:kms:{region}:{account}:key/x" if action.startswith("kms:")
+                else f"arn:aws:ec2:{region}:{account}:launch-template/x")
+    if service == "eks":
+        cluster = inputs.get("clusterName") or inputs["name"]
+        kinds = {"cluster": "cluster/{c}", "nodeGroup": "nodegroup/{c}/{n}/x", "addon": "addon/{c}/{n}/x",
+                 "accessEntry": "access-entry/{c}/role/x", "accessPolicyAssociation": "access-entry/{c}/role/x"}
+        node = inputs.get("nodeGroupName") or inputs.get("addonName", "")
+        return f"arn:aws:eks:{region}:{account}:" + kinds[name].format(c=cluster, n=node)
+    if service == "autoscaling":
+        return f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:x:autoScalingGroupName/eks-x"
     if service == "s3":
         return f"arn:aws:s3:::{inputs.get('bucket', '*')}"
     if resource.type == "aws:iam/role:Role":
@@ -65,8 +80,10 @@ def ci_documents(plans, env: str):
 
 
 def planned_types(plans) -> set[str]:
+    """The AWS types planned (Kubernetes objects are applied through the cluster's API, where CI is
+    authorized by its EKS access entry, not by IAM)."""
     return {r.type for view in plans.values() for r in view.resources
-            if r.custom and not r.read and not r.type.startswith("pulumi:")}
+            if r.custom and not r.read and not r.type.startswith(("pulumi:", "kubernetes:"))}
 
 
 def test_every_planned_type_is_a_blueprint_type_with_deploy_actions(plans):

@@ -27,6 +27,7 @@ from .base import (
     Slug,
 )
 from .ci import CiConfig
+from .compute import ComputeConfig, NodePool
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
 from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
@@ -36,6 +37,7 @@ from .security import BaselineConfig, PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
+from .tenancy import TenancyConfig
 
 StackConfig = Annotated[PlatformConfig | TeamConfig, Field(discriminator="kind")]
 
@@ -48,8 +50,8 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 __all__ = [
     "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig",
-    "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model", "NetworkConfig",
-    "PerimeterConfig", "PlatformConfig", "Region",
-    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig",
+    "ComputeConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model",
+    "NetworkConfig", "NodePool", "PerimeterConfig", "PlatformConfig", "Region",
+    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TenancyConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

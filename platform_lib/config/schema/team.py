@@ -12,6 +12,7 @@ from .features import FeaturesConfig
 from .security import PerimeterConfig
 from .stack import StackBase
 from .storage import StorageConfig
+from .tenancy import TenancyConfig
 
 # Bucket names may not start with these (S3 bucket naming rules).
 S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -36,6 +37,7 @@ class TeamConfig(StackBase):
     )
     storage: StorageConfig
     perimeter: PerimeterConfig
+    tenancy: TenancyConfig
     features: FeaturesConfig = FeaturesConfig.model_validate({})
 
     @property

@@ -1,0 +1,91 @@
+"""IAM documents of the compute plane: trust policies, IRSA, the cluster autoscaler, and what the
+workload boundary and the CI role must allow so EKS roles can be created under them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.documents import KEY_USE_ACTIONS, Statement, allow, document
+
+MANAGED = "arn:aws:iam::aws:policy"
+CLUSTER_POLICIES = (f"{MANAGED}/AmazonEKSClusterPolicy",)
+NODE_POLICIES = (f"{MANAGED}/AmazonEKSWorkerNodePolicy", f"{MANAGED}/AmazonEC2ContainerRegistryReadOnly",
+                 f"{MANAGED}/AmazonEKS_CNI_Policy")
+EBS_CSI_POLICY = f"{MANAGED}/service-role/AmazonEBSCSIDriverPolicy"
+AUTOSCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def service_trust(service: str) -> dict[str, Any]:
+    """Trust for EKS (cluster role) or EC2 (node role). No aws:SourceAccount condition: EC2 does not
+    send it when an instance assumes its profile's role, so nodes would never join."""
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+def irsa_trust(oidc_provider_arn: str, issuer_url: str, subjects: list[str]) -> dict[str, Any]:
+    """Trust for pods: the cluster's OIDC provider, only for the named service accounts
+    (`system:serviceaccount:<namespace>:<name>`) and the STS audience."""
+    host = issuer_url.removeprefix("https://")
+    return document({
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{host}:aud": "sts.amazonaws.com", f"{host}:sub": subjects}},
+    })
+
+
+def multi_irsa_trust(providers: list[tuple[str, str]], subjects: list[str]) -> dict[str, Any]:
+    """IRSA trust for the same service accounts in several clusters (one statement per cluster)."""
+    return document(*(irsa_trust(arn, issuer, subjects)["Statement"][0] for arn, issuer in providers))
+
+
+def cluster_autoscaler_document(account: str, cluster_name: str) -> dict[str, Any]:
+    """Cluster Autoscaler: read every group, but resize only the groups tagged as this cluster's."""
+    return document(
+        allow(["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+               "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+               "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+               "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+               "eks:DescribeNodegroup"], "*", sid="Discover"),
+        allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+              f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/*", sid="ResizeOwnGroups",
+              StringEquals={f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}),
+    )
+
+
+def boundary_statements(account: str) -> list[Statement]:
+    """What the environment's workload boundary must also admit for the compute plane's roles (EKS
+    cluster role, node role, EBS CSI driver, cluster autoscaler). The roles' own policies grant less."""
+    return [
+        allow(["eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups",
+               "autoscaling:Describe*", "ec2:Describe*", "ec2:GetInstanceTypesFromInstanceRequirements",
+               "elasticloadbalancing:Describe*", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+               "ec2:AssignIpv6Addresses", "ec2:AttachNetworkInterface", "ec2:DetachNetworkInterface",
+               "ec2:ModifyNetworkInterfaceAttribute", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
+               "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
+               "ec2:ModifyInstanceAttribute", "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateVolume",
+               "ec2:DeleteVolume", "ec2:AttachVolume", "ec2:DetachVolume", "ec2:ModifyVolume",
+               "ec2:CreateSnapshot", "ec2:DeleteSnapshot", "ec2:EnableFastSnapshotRestores",
+               "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
+               "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:RegisterTargets",
+               "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:CreateTargetGroup",
+               "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
+               "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
+               "elasticloadbalancing:AddTags", "autoscaling:UpdateAutoScalingGroup"], "*", sid="KubernetesNodes"),
+        allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+              f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/*", sid="ClusterAutoscaler"),
+        allow(["iam:CreateServiceLinkedRole"], "*", sid="ElbServiceLinkedRole",
+              StringEquals={"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}),
+        allow(["kms:DescribeKey", "kms:ListGrants", "kms:RevokeGrant"], f"arn:aws:kms:*:{account}:key/*",
+              sid="EksSecretsKey"),
+    ]
+
+
+def node_volume_key_statement(account: str) -> Statement:
+    """Lets EC2 Auto Scaling (managed node groups) use the key for nodes' encrypted root volumes."""
+    return {
+        "Sid": "AutoScalingNodeVolumes",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account}:{AUTOSCALING_SERVICE_ROLE}"},
+        "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
+        "Resource": "*",
+    }
