@@ -60,12 +60,11 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("FeatureGroups", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:feature-group/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
-        # Clusters and their node groups, add-ons and access entries (all named after the cluster)
-        ("Clusters", "eks:*", [f"arn:aws:eks:*:{account}:{kind}/{env}" for kind in
-                               ("cluster", "nodegroup", "addon", "access-entry")]),
-        # Managed node groups' Auto Scaling groups (eks-<node group>-<uuid>): scale-from-zero tags
-        ("NodeGroupTags", "autoscaling:*",
-         [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/eks-*"]),
+        # Clusters and their node groups, add-ons and access entries (`<kind>/<cluster>/...`)
+        ("Eks", "eks:*", [f"arn:aws:eks:*:{account}:*/{env}"]),
+        # Managed node groups' Auto Scaling groups (scale-from-zero tags); this account's groups, as the ASG name
+        # pattern (eks-<node group>-<uuid>) would not fit the CI boundary's size limit
+        ("Asgs", "autoscaling:*", [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*"]),
     ]
 
 

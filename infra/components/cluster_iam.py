@@ -56,36 +56,28 @@ def boundary_statements(account: str) -> list[Statement]:
     """What the environment's workload boundary must also admit for the compute plane's roles (EKS
     cluster role, node role, EBS CSI driver, cluster autoscaler). The roles' own policies grant less."""
     return [
+        # Infix patterns keep this under the managed-policy size limit (the boundary holds every workload's ceiling).
+        # No Elastic Load Balancing: the blueprint creates no Service of type LoadBalancer (serving is SageMaker).
         allow(["eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups",
                "autoscaling:Describe*", "ec2:Describe*", "ec2:GetInstanceTypesFromInstanceRequirements",
-               "elasticloadbalancing:Describe*", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
-               "ec2:AssignIpv6Addresses", "ec2:AttachNetworkInterface", "ec2:DetachNetworkInterface",
-               "ec2:ModifyNetworkInterfaceAttribute", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
-               "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
-               "ec2:ModifyInstanceAttribute", "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateVolume",
-               "ec2:DeleteVolume", "ec2:AttachVolume", "ec2:DetachVolume", "ec2:ModifyVolume",
-               "ec2:CreateSnapshot", "ec2:DeleteSnapshot", "ec2:EnableFastSnapshotRestores",
-               "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
-               "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:RegisterTargets",
-               "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:CreateTargetGroup",
-               "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyTargetGroup",
-               "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
-               "elasticloadbalancing:AddTags", "autoscaling:UpdateAutoScalingGroup"], "*", sid="KubernetesNodes"),
+               "ec2:*Addresses", "ec2:*NetworkInterface",
+               "ec2:ModifyNetworkInterfaceAttribute", "ec2:*SecurityGroup", "ec2:*SecurityGroupIngress",
+               "ec2:ModifyInstanceAttribute", "ec2:*Tags", "ec2:*Volume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot",
+               "ec2:EnableFastSnapshotRestores", "autoscaling:UpdateAutoScalingGroup"], "*", sid="KubernetesNodes"),
         allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
               f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/*", sid="ClusterAutoscaler"),
-        allow(["iam:CreateServiceLinkedRole"], "*", sid="ElbServiceLinkedRole",
-              StringEquals={"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}),
-        allow(["kms:DescribeKey", "kms:ListGrants", "kms:RevokeGrant"], f"arn:aws:kms:*:{account}:key/*",
+        allow(["kms:ListGrants", "kms:RevokeGrant"], f"arn:aws:kms:*:{account}:key/*",
               sid="EksSecretsKey"),
     ]
 
 
-def node_volume_key_statement(account: str) -> Statement:
-    """Lets EC2 Auto Scaling (managed node groups) use the key for nodes' encrypted root volumes."""
-    return {
-        "Sid": "AutoScalingNodeVolumes",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{account}:{AUTOSCALING_SERVICE_ROLE}"},
-        "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
-        "Resource": "*",
-    }
+def node_volume_key_statements(account: str) -> list[Statement]:
+    """Let EC2 Auto Scaling (managed node groups) use the key for nodes' encrypted root volumes, and
+    create grants only for AWS resources (the volumes), as AWS's key policy for encrypted EBS asks."""
+    principal = {"AWS": f"arn:aws:iam::{account}:{AUTOSCALING_SERVICE_ROLE}"}
+    return [
+        {"Sid": "AutoScalingNodeVolumes", "Effect": "Allow", "Principal": principal,
+         "Action": KEY_USE_ACTIONS, "Resource": "*"},
+        {"Sid": "AutoScalingNodeVolumeGrants", "Effect": "Allow", "Principal": principal,
+         "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+    ]

@@ -34,7 +34,7 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
     }
     domains["eks"] = KeyDomain(
         "Kubernetes secrets and node volumes of the platform", config.regions, via_services=["eks", "ec2"],
-        extra_statements=lambda account, region: [cluster_iam.node_volume_key_statement(account)])
+        extra_statements=lambda account, region: cluster_iam.node_volume_key_statements(account))
     if baseline.cloud_trail or baseline.config_recorder:
         domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
                                      extra_statements=lambda account, region: audit_key_statements(names, region))
