@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-from infra.documents import Statement, allow, in_account
+from infra.documents import Statement, allow, grants_for_aws_resources, in_account
 from infra.naming import Names
 from policies.resource_types import RESOURCE_TYPES
 
@@ -34,6 +34,8 @@ UNSCOPED = (
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
     "eks:DescribeAddonVersions", "autoscaling:Describe*",
+    "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
+    "cloudwatch:DescribeAlarms",
 )
 
 
@@ -41,6 +43,9 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
+    # Registries, tracking, alerting and budgets: one statement, each service's names of this environment.
+    # (the actions name the service; every other name of theirs carries the environment)
+    operations = [f"arn:aws:ecr:*:{account}:repository/*", f"arn:aws:*:*:{account}:{env}"]
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
@@ -57,7 +62,8 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        ("FeatureGroups", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:feature-group/{env}"]),
+        # feature groups, models, endpoints, package groups, model cards, tracking servers ... named `<scope>-<env>-*`
+        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
         # Clusters and their node groups, add-ons and access entries (`<kind>/<cluster>/...`)
@@ -65,6 +71,10 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         # Managed node groups' Auto Scaling groups (scale-from-zero tags); this account's groups, as the ASG name
         # pattern (eks-<node group>-<uuid>) would not fit the CI boundary's size limit
         ("Asgs", "autoscaling:*", [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*"]),
+        *(("Operations", f"{service}:*", operations) for service in ("ecr", "sns", "cloudwatch", "events", "budgets")),
+        ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
+        ("Autoscaling", "application-autoscaling:*",
+         [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
     ]
 
 
@@ -79,6 +89,7 @@ def deploy_actions(types: Iterable[str]) -> list[str]:
 
 def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """Allow statements granting exactly the deploy actions of `types`, each on its narrowest scope."""
+    types = list(types)
     grouped: dict[str, tuple[list[str], list[str]]] = {}
     scopes = _scopes(names)
     for action in deploy_actions(types):
@@ -89,9 +100,12 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
-    return [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
-                  **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
-            for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+    statements = [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
+                        **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
+                  for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
+    if "aws:ecr/repository:Repository" in types:   # ECR makes a grant on a repository's key for itself
+        statements.append(grants_for_aws_resources(f"arn:aws:kms:*:{names.account_id}:key/*", sid="KeyGrants"))
+    return statements
 
 
 # Never widened: `s3:Get*` would reach objects (IAM's `*` spans `/`, so `arn:aws:s3:::*-prod-*` also names
@@ -99,11 +113,23 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
 EXACT_SERVICES = ("s3", "kms")
 
 
+# S3 bucket-level actions the ceiling may name by pattern: none of them reads or writes objects.
+S3_BUCKET_PATTERNS = ("s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucket*", "s3:Get*Configuration",
+                      "s3:Put*Configuration")
+
+
 def verb_patterns(actions: Iterable[str]) -> list[str]:
-    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*` (S3 and KMS actions stay exact): a ceiling
-    that new types of a known verb and scope fit under, so adding one rarely needs a boundary change."""
-    return sorted({action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
+    """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*` (KMS actions stay exact, S3 ones exact or a
+    bucket-level pattern): a ceiling that new types of a known verb and scope fit under, so adding one
+    rarely needs a boundary change."""
+    return sorted({_ceiling_pattern(action, service, name)
                    for action, (service, name) in ((a, a.split(":", 1)) for a in actions)})
+
+
+def _ceiling_pattern(action: str, service: str, name: str) -> str:
+    if service == "s3":
+        return next((p for p in S3_BUCKET_PATTERNS if fnmatchcase(action, p)), action)
+    return action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
 
 
 def _verb(name: str) -> str:
@@ -113,6 +139,26 @@ def _verb(name: str) -> str:
 
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
-    network ... ARNs of this account and environment), except where a verb would reach data."""
-    return [{**statement, "Action": verb_patterns(statement["Action"])}
+    network ... ARNs of this account and environment), except where a verb would reach data. Without
+    statement ids: a boundary is one managed policy of at most 6,144 characters."""
+    return [{key: value for key, value in
+             {**statement, "Action": _ceiling_actions(statement["Sid"], statement["Action"])}.items() if key != "Sid"}
             for statement in deploy_statements(names, types)]
+
+
+# Scopes of one resource type that holds no data: a noun, not a verb, bounds them (shorter; the CI
+# boundary is a managed policy of at most 6,144 characters).
+NOUN_CEILING = {
+    "Alarms": ("cloudwatch:*Alarm*", "cloudwatch:*Tag*", "cloudwatch:Untag*"),
+    "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
+                    "application-autoscaling:Untag*"),
+}
+
+
+def _ceiling_actions(sid: str, actions: list[str]) -> list[str]:
+    if sid not in NOUN_CEILING:
+        return verb_patterns(actions)
+    outside = [a for a in actions if not any(fnmatchcase(a, p) for p in NOUN_CEILING[sid])]
+    if outside:
+        raise KeyError(f"deploy action(s) {outside} fit no pattern of {sid} in NOUN_CEILING")
+    return list(NOUN_CEILING[sid])

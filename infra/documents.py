@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any
 
 Statement = dict[str, Any]
@@ -14,6 +15,14 @@ KEY_ADMIN_ACTIONS = [
 KEY_USE_ACTIONS = [
     "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
 ]
+
+
+def compact_actions(*groups: list[str]) -> list[str]:
+    """The actions of several lists once each, without those a wildcard among them already covers
+    (`ec2:Describe*` covers `ec2:DescribeSubnets`): policies stay under IAM's size limits."""
+    actions = list(dict.fromkeys(a for group in groups for a in group))
+    wildcards = [a for a in actions if "*" in a]
+    return [a for a in actions if not any(w != a and fnmatchcase(a, w) for w in wildcards)]
 
 
 def document(*statements: Statement) -> dict[str, Any]:

@@ -28,6 +28,7 @@ ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "kube-proxy": "v1.32.3-eksbuild.2",
         "aws-ebs-csi-driver": "v1.41.0-eksbuild.1",
         "eks-pod-identity-agent": "v1.3.5-eksbuild.2",
+        "amazon-cloudwatch-observability": "v3.6.0-eksbuild.2",
     },
     "1.31": {
         "vpc-cni": "v1.19.3-eksbuild.1",
@@ -35,6 +36,7 @@ ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "kube-proxy": "v1.31.7-eksbuild.2",
         "aws-ebs-csi-driver": "v1.41.0-eksbuild.1",
         "eks-pod-identity-agent": "v1.3.5-eksbuild.2",
+        "amazon-cloudwatch-observability": "v3.6.0-eksbuild.2",
     },
     "1.33": {
         "vpc-cni": "v1.19.5-eksbuild.1",
@@ -42,6 +44,7 @@ ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
         "kube-proxy": "v1.33.0-eksbuild.2",
         "aws-ebs-csi-driver": "v1.44.0-eksbuild.1",
         "eks-pod-identity-agent": "v1.3.7-eksbuild.2",
+        "amazon-cloudwatch-observability": "v3.6.0-eksbuild.2",
     },
 }
 """EKS managed add-on versions per Kubernetes version (`aws eks describe-addon-versions`)."""

@@ -41,6 +41,14 @@ class ClusterOutputs(Contract):
     kubernetes_version: str
     vpc_cidr: str
     node_role_arn: str
+class TrackingOutputs(Contract):
+    """The environment's MLflow tracking server: clients use its ARN as MLFLOW_TRACKING_URI."""
+
+    arn: str
+    url: str
+    region: str
+    artifact_bucket: str
+    artifact_key_arn: str
 
 
 class PlatformOutputs(Contract):
@@ -54,6 +62,9 @@ class PlatformOutputs(Contract):
     logs_key_arns: dict[str, str]
     networks: dict[str, RegionNetwork]
     clusters: dict[str, ClusterOutputs] = Field(default_factory=dict)   # region -> cluster
+    image_repositories: dict[str, dict[str, str]] = Field(default_factory=dict)  # image -> region -> URI
+    tracking: TrackingOutputs | None = None
+    alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # region -> platform alerts topic
 
 
 class TeamOutputs(Contract):
@@ -74,6 +85,11 @@ class TeamOutputs(Contract):
     feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup
+    model_package_groups: dict[str, str] | None = None   # model -> package group (None: older stack)
+    alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # serving region -> alerts topic
+    dashboard: str | None = None                          # CloudWatch dashboard (primary region)
+    budget: str | None = None                             # AWS Budget name
+    endpoints: dict[str, dict[str, str]] = {}   # served model -> region -> SageMaker endpoint name
 
 
 class ContractError(Exception):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_aws as aws
@@ -21,6 +23,15 @@ EDIT_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
 ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 """Add-ons nodes need to become Ready; CoreDNS and the EBS CSI driver need Ready nodes."""
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+CLOUDWATCH_AGENT_SERVICE_ACCOUNT = "system:serviceaccount:amazon-cloudwatch:cloudwatch-agent"
+CONTAINER_INSIGHTS_LOGS = ("performance", "application", "dataplane", "host")
+"""Log groups `/aws/containerinsights/<cluster>/<kind>` the CloudWatch agent writes (the stack creates
+them, encrypted: workload roles may not create log groups). Node metrics such as
+`cluster_failed_node_count` are extracted from `performance`."""
+CLOUDWATCH_AGENT_CONFIG = json.dumps({"agent": {"config": {"logs": {"metrics_collected": {"kubernetes": {
+    "enhanced_container_insights": True, "accelerated_compute_metrics": False}}}}}})
+"""Container Insights without the add-on's own DCGM exporter: the platform's DCGM exporter
+(`gpu_software.py`) owns the GPUs' profiling counters, which one process at a time may read."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +120,10 @@ class Cluster(pulumi.ComponentResource):
                 depends_on=[log_group, *attachments])),  # else EKS creates the group, unencrypted
         )
         self.endpoint = self.cluster.endpoint
-        self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: ca.data)
-        self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.certificate_authority: pulumi.Output[str] = self.cluster.certificate_authority.apply(
+            lambda ca: cast(str, ca.data))
+        self.oidc_issuer: pulumi.Output[str] = self.cluster.identities.apply(
+            lambda ids: cast(str, cast(list, ids)[0].oidcs[0].issuer))  # EKS always has one issuer
 
         admins = {"ci": args.ci_role_arn, **{f"admin-{i}": arn for i, arn in enumerate(args.admin_role_arns)}}
         # In-cluster objects wait for these: the deploying role has no API access before them.
@@ -121,16 +134,17 @@ class Cluster(pulumi.ComponentResource):
             names.resource("eks-oidc", region), url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"],
             opts=child,
         )
-        csi_name = names.resource("ebs-csi", region)
-        csi_role = aws.iam.Role(
-            csi_name, name=csi_name, permissions_boundary=args.permissions_boundary,
-            assume_role_policy=pulumi.Output.all(self.oidc_provider.arn, self.oidc_issuer).apply(
-                lambda v: json.dumps(cluster_iam.irsa_trust(v[0], v[1], [EBS_CSI_SERVICE_ACCOUNT]))),
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(f"{csi_name}-policy", role=csi_role.name, policy_arn=cluster_iam.EBS_CSI_POLICY,
-                                     opts=child)
-        self.csi_role = csi_role
+        self.csi_role = self._irsa_role(names.resource("ebs-csi", region), EBS_CSI_SERVICE_ACCOUNT,
+                                        cluster_iam.EBS_CSI_POLICY, args.permissions_boundary, child)
+        self.cloudwatch_role = self._irsa_role(names.resource("cloudwatch-agent", region),
+                                               CLOUDWATCH_AGENT_SERVICE_ACCOUNT, cluster_iam.CLOUDWATCH_AGENT_POLICY,
+                                               args.permissions_boundary, child)
+        self.insights_logs = [
+            aws.cloudwatch.LogGroup(
+                names.resource(f"insights-{kind}", region), name=f"/aws/containerinsights/{self.cluster_name}/{kind}",
+                kms_key_id=args.logs_key_arn, retention_in_days=args.log_retention_days, opts=child)
+            for kind in CONTAINER_INSIGHTS_LOGS
+        ]
         self.addon_versions = versions.addon_versions(args.kubernetes_version)
         self.addons_before_nodes = [self._addon(name, child) for name in ADDONS_BEFORE_NODES]
 
@@ -141,22 +155,38 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs({"name": self.cluster.name, "endpoint": self.endpoint,
                                "oidc_provider_arn": self.oidc_provider.arn})
 
-    def _addon(self, name: str, child: pulumi.ResourceOptions, depends_on: list[pulumi.Resource] | None = None,
+    def _addon(self, name: str, child: pulumi.ResourceOptions, depends_on: Sequence[pulumi.Resource] = (),
                **extra) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self.cluster_name}-{name}", cluster_name=self.cluster.name, addon_name=name,
             addon_version=self.addon_versions[name], resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE", **extra,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=depends_on or [])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(depends_on))),
         )
 
-    def addons_after_nodes(self, nodes: list[pulumi.Resource], provider: aws.Provider) -> list[aws.eks.Addon]:
-        """CoreDNS and the EBS CSI driver (under IRSA): they need nodes to schedule on."""
+    def addons_after_nodes(self, nodes: Sequence[pulumi.Resource], provider: aws.Provider) -> list[aws.eks.Addon]:
+        """CoreDNS, the EBS CSI driver and the CloudWatch agent (Container Insights, the failed-node alarm's
+        metrics), the last two under IRSA: they need nodes to schedule on."""
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         return [
             self._addon("coredns", child, nodes),
             self._addon("aws-ebs-csi-driver", child, nodes, service_account_role_arn=self.csi_role.arn),
+            self._addon("amazon-cloudwatch-observability", child, [*nodes, *self.insights_logs],
+                        service_account_role_arn=self.cloudwatch_role.arn,
+                        configuration_values=CLOUDWATCH_AGENT_CONFIG),
         ]
+
+    def _irsa_role(self, name: str, service_account: str, policy_arn: str, boundary: pulumi.Input[str],
+                   child: pulumi.ResourceOptions) -> aws.iam.Role:
+        """A role one service account of this cluster assumes (IRSA), with one AWS managed policy."""
+        role = aws.iam.Role(
+            name, name=name, permissions_boundary=boundary,
+            assume_role_policy=pulumi.Output.all(self.oidc_provider.arn, self.oidc_issuer).apply(
+                lambda v: json.dumps(cluster_iam.irsa_trust(v[0], v[1], [service_account]))),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(f"{name}-policy", role=role.name, policy_arn=policy_arn, opts=child)
+        return role
 
     def grant(self, name: str, principal_arn: pulumi.Input[str], policy_arn: str, namespace: str | None,
               child: pulumi.ResourceOptions) -> aws.eks.AccessPolicyAssociation:
@@ -169,7 +199,8 @@ def grant(name: str, cluster_name: pulumi.Input[str], principal_arn: pulumi.Inpu
     """An EKS access entry and its policy association (used by team stacks for their namespace)."""
     entry = aws.eks.AccessEntry(name, cluster_name=cluster_name, principal_arn=principal_arn, type="STANDARD",
                                 opts=opts)
-    scope = {"type": "namespace", "namespaces": [namespace]} if namespace else {"type": "cluster"}
+    scope = aws.eks.AccessPolicyAssociationAccessScopeArgs(type="namespace" if namespace else "cluster",
+                                                           namespaces=[namespace] if namespace else None)
     return aws.eks.AccessPolicyAssociation(
         f"{name}-policy", cluster_name=cluster_name, principal_arn=entry.principal_arn, policy_arn=policy_arn,
         access_scope=scope, opts=opts,

@@ -12,6 +12,7 @@ CLUSTER_POLICIES = (f"{MANAGED}/AmazonEKSClusterPolicy",)
 NODE_POLICIES = (f"{MANAGED}/AmazonEKSWorkerNodePolicy", f"{MANAGED}/AmazonEC2ContainerRegistryReadOnly",
                  f"{MANAGED}/AmazonEKS_CNI_Policy")
 EBS_CSI_POLICY = f"{MANAGED}/service-role/AmazonEBSCSIDriverPolicy"
+CLOUDWATCH_AGENT_POLICY = f"{MANAGED}/CloudWatchAgentServerPolicy"
 AUTOSCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
@@ -52,18 +53,23 @@ def cluster_autoscaler_document(account: str, cluster_name: str) -> dict[str, An
     )
 
 
+NODE_UNSCOPED_ACTIONS = [
+    "eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups",
+    "autoscaling:Describe*", "ec2:Describe*", "ec2:GetInstanceTypesFromInstanceRequirements",
+    "ec2:*Addresses", "ec2:*NetworkInterface", "ec2:*NetworkInterfacePermission",
+    "ec2:ModifyNetworkInterfaceAttribute", "ec2:*SecurityGroup", "ec2:*SecurityGroupIngress",
+    "ec2:ModifyInstanceAttribute", "ec2:*Tags", "ec2:*Volume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot",
+    "ec2:EnableFastSnapshotRestores", "autoscaling:UpdateAutoScalingGroup",
+]
+"""What the workload boundary must also admit on any resource for the compute plane's roles (EKS cluster
+role, node role, EBS CSI driver, cluster autoscaler, CloudWatch agent); the roles' own policies grant less.
+Infix patterns keep the boundary under the managed-policy size limit (it holds every workload's ceiling).
+No Elastic Load Balancing: the blueprint creates no Service of type LoadBalancer (serving is SageMaker)."""
+
+
 def boundary_statements(account: str) -> list[Statement]:
-    """What the environment's workload boundary must also admit for the compute plane's roles (EKS
-    cluster role, node role, EBS CSI driver, cluster autoscaler). The roles' own policies grant less."""
+    """The compute plane's scoped entries of the workload boundary (the unscoped ones are above)."""
     return [
-        # Infix patterns keep this under the managed-policy size limit (the boundary holds every workload's ceiling).
-        # No Elastic Load Balancing: the blueprint creates no Service of type LoadBalancer (serving is SageMaker).
-        allow(["eks:DescribeCluster", "eks:DescribeNodegroup", "eks:ListNodegroups",
-               "autoscaling:Describe*", "ec2:Describe*", "ec2:GetInstanceTypesFromInstanceRequirements",
-               "ec2:*Addresses", "ec2:*NetworkInterface",
-               "ec2:ModifyNetworkInterfaceAttribute", "ec2:*SecurityGroup", "ec2:*SecurityGroupIngress",
-               "ec2:ModifyInstanceAttribute", "ec2:*Tags", "ec2:*Volume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot",
-               "ec2:EnableFastSnapshotRestores", "autoscaling:UpdateAutoScalingGroup"], "*", sid="KubernetesNodes"),
         allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
               f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/*", sid="ClusterAutoscaler"),
         allow(["kms:ListGrants", "kms:RevokeGrant"], f"arn:aws:kms:*:{account}:key/*",

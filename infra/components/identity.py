@@ -72,8 +72,11 @@ def workload_boundary_document(names: Names, subnet_ids: Sequence[str], security
         allow(KEY_USE_ACTIONS, account_keys, sid="AccountKeys"),
         grants_for_aws_resources(account_keys, sid="AccountKeyGrants"),
         allow(SAGEMAKER_WORKLOAD_ACTIONS, f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
-        allow(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "logs:DescribeLogGroups", *VPC_ENI_ACTIONS],
-              "*", sid="Unscoped"),
+        # Team roles name the tracking actions (tracking.TRACKING_ACTIONS); the ceiling needs no list.
+        allow(["sagemaker-mlflow:*"], f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
+        allow(documents.compact_actions(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData",
+                                         "logs:DescribeLogGroups"], VPC_ENI_ACTIONS,
+                                        cluster_iam.NODE_UNSCOPED_ACTIONS), "*", sid="Unscoped"),
         allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
               f"arn:aws:ecr:*:{account}:repository/*", sid="PullImages"),
         allow(LOG_WRITE_ACTIONS, names.log_group_arn("*"), sid="Logs"),

@@ -104,6 +104,7 @@ class Network(pulumi.ComponentResource):
 
         nat_ids = self._nat_gateways(args.nat, named, pulumi.ResourceOptions.merge(
             child, pulumi.ResourceOptions(depends_on=[igw])))  # AWS: NAT and EIPs need the IGW first
+        self.nat_gateway_ids = nat_ids
         self.private_route_tables = []
         for index, subnet in enumerate(self.private_subnets):
             nat_id = nat_ids[index % len(nat_ids)] if nat_ids else None

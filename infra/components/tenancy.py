@@ -4,7 +4,9 @@ and an IRSA service account; one workload role for that service account in every
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import pulumi
 import pulumi_aws as aws
@@ -32,8 +34,8 @@ class TenancyArgs:
     quota: dict[str, str]                   # cpu, memory, gpus (Kubernetes quantities)
     access_role_arns: list[str]
     clusters: dict[str, pulumi.Output[ClusterOutputs]]
-    bucket_arns: list[pulumi.Input[str]]
-    key_arns: list[pulumi.Input[str]]
+    bucket_arns: Sequence[pulumi.Input[str]]
+    key_arns: Sequence[pulumi.Input[str]]
     permissions_boundary: pulumi.Input[str]
 
 
@@ -123,11 +125,11 @@ class Tenancy(pulumi.ComponentResource):
         k8s.core.v1.LimitRange(f"{prefix}-limits", metadata=meta(f"{ns}-limits", ns), spec=LIMIT_RANGE, opts=in_ns)
         s3 = aws.ec2.get_prefix_list_output(name=f"com.amazonaws.{region}.s3",
                                             opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
-        specs = pulumi.Output.all(cluster.apply(lambda c: c.vpc_cidr), s3.cidr_blocks).apply(
+        specs: pulumi.Output[dict] = pulumi.Output.all(cluster.apply(lambda c: c.vpc_cidr), s3.cidr_blocks).apply(
             lambda v: network_policies(ns, v[0], sorted(v[1])))
         for policy in ("default-deny", "allow-dns", "allow-same-namespace", "allow-aws-endpoints"):
             k8s.networking.v1.NetworkPolicy(f"{prefix}-{policy}", metadata=meta(policy, ns),
-                                            spec=specs.apply(lambda s, p=policy: s[p]), opts=in_ns)
+                                            spec=specs.apply(itemgetter(policy)), opts=in_ns)
         k8s.core.v1.ServiceAccount(
             f"{prefix}-service-account",
             metadata=meta(self.service_account, ns, annotations={"eks.amazonaws.com/role-arn": self.workload_role.arn}),

@@ -7,12 +7,21 @@ import pulumi
 from infra import documents
 from infra.components import cluster_iam
 from infra.components.baseline import AccountBaseline, BaselineArgs, audit_key_statements
+from infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.feature_store import CatalogEncryption, CatalogEncryptionArgs
-from infra.components.identity import PlatformIdentity, PlatformIdentityArgs
+from infra.components.identity import CI_ROLE, EXECUTION_ROLE, PlatformIdentity, PlatformIdentityArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.observability import (
+    AlertsArgs,
+    PlatformObservability,
+    PlatformObservabilityArgs,
+    alerts_key_statement,
+)
 from infra.components.service_logs import ServiceLogs, ServiceLogsArgs
+from infra.components.tracking import TRACKING_ROLE, ExperimentTracking, TrackingArgs
 from infra.deploy_permissions import blueprint_types
+from infra.naming import Names
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from infra.stacks.compute import build_clusters
@@ -31,6 +40,15 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         # One catalog per account and region, shared by the teams: any principal of the account, through Glue.
         "catalog": KeyDomain("Glue Data Catalog of the account", config.regions, via_services=["glue"],
                              users=[names.account_principals()]),
+        # CI creates the repositories and pushes images (ECR then holds its own grants to pull for others)
+        "images": KeyDomain("Container images of the platform", config.regions, via_services=["ecr"],
+                            users=[names.role_arn(CI_ROLE)]),
+        "alerts": KeyDomain("Alert topics of the platform", config.regions, via_services=["sns"],
+                            extra_statements=lambda account, region: [alerts_key_statement(account)]),
+        # the server's role and every team's execution role read and write MLflow artifacts
+        "tracking": KeyDomain("MLflow artifacts of the platform", [primary], via_services=["s3", "sagemaker"],
+                              users=[names.role_arn(TRACKING_ROLE),
+                                     Names("*", names.environment, names.account_id).role_arn(EXECUTION_ROLE)]),
     }
     domains["eks"] = KeyDomain(
         "Kubernetes secrets and node volumes of the platform", config.regions, via_services=["eks", "ec2"],
@@ -83,10 +101,34 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         ),
         providers,
     )
+    images = config.container_registry
+    registry = ContainerRegistry(
+        names.resource("images"),
+        ContainerRegistryArgs(names, primary, config.regions, images.repositories, images.untagged_expiry_days,
+                              images.keep_releases, keys.arns("images"), protect=config.protect_stateful),
+        providers,
+    )
+    tracking = ExperimentTracking(
+        names.resource("tracking"),
+        TrackingArgs(names, primary, config.tracking.size, config.tracking.mlflow_version,
+                     config.tracking.maintenance_window, keys.arn("tracking", primary),
+                     identity.workload_boundary.arn, noncurrent_version_expiry_days=retention,
+                     protect=config.protect_stateful),
+        providers[primary],
+    )
     clusters = build_clusters(
         config, providers, keys.arns("eks"), keys.arns("logs"), identity.workload_boundary.arn, identity.ci_role.arn,
         {region: [s.id for s in net.private_subnets] for region, net in networks.items()},
         {region: str(config.network.cidrs[region]) for region in config.regions},
+    )
+    observability = PlatformObservability(
+        names.resource("observability"),
+        PlatformObservabilityArgs(
+            AlertsArgs(names, config.regions, primary, config.owners, keys.arns("alerts")),
+            nat_gateway_ids={region: network.nat_gateway_ids for region, network in networks.items()},
+            cluster_names={region: cluster["name"] for region, cluster in clusters.items()},
+        ),
+        providers,
     )
     return {
         "kind": "platform",
@@ -109,4 +151,7 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             for region, net in networks.items()
         },
         "clusters": clusters,
+        "imageRepositories": registry.urls,
+        "tracking": tracking.outputs(primary, keys.arn("tracking", primary)),
+        "alertsTopicArns": observability.alerts.arns,
     }

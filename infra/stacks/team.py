@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 
 import pulumi
+import pulumi_aws as aws
 
+from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
+from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
+from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
+from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tenancy import Tenancy, TenancyArgs
+from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, parse
+from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, TrackingOutputs, parse
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -31,6 +38,8 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
         raise ContractError(f"team stack is {config.environment} but {stack} is {platform.environment}")
     if platform.account_id != config.account_id:
         raise ContractError(f"team stack targets account {config.account_id} but {stack} is in {platform.account_id}")
+    if platform.tracking is None:
+        raise ContractError(f"{stack} exports no tracking server (an older platform): update it first")
     unserved = [r for r in config.regions if r not in platform.regions]
     if unserved:
         raise ContractError(f"region(s) {unserved} of this team are not regions of {stack} ({platform.regions})")
@@ -64,6 +73,8 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
                           users=[execution, *feature_services, *break_glass]),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
                             users=[execution, *replication, *break_glass]),
+        "alerts": KeyDomain(f"Alert topics of team {config.team}", config.serving, via_services=["sns"],
+                            extra_statements=lambda account, region: [alerts_key_statement(account)]),
     }
     keys = Encryption(names.resource("keys"), EncryptionArgs(names, domains, protect=config.protect_stateful),
                       providers)
@@ -91,7 +102,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
             names,
             primary_bucket_arns=[b.arn for b in lake.buckets.values()],
             replica_bucket_arns=[b.arn for b in lake.model_replicas.values()],
-            key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+            key_arns=[arn for domain in ("data", "models") for arn in key_arns[domain].values()],
             permissions_boundary=boundary,
             sagemaker_subnet_ids=platform.apply(
                 lambda p: [s for n in p.networks.values() for s in n.private_subnet_ids]),
@@ -113,13 +124,44 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
             names, namespace=config.team, primary_region=primary,
             quota={"cpu": quota.cpu, "memory": quota.memory, "gpus": str(quota.gpus)},
             access_role_arns=list(config.tenancy.access_role_arns),
-            clusters={region: platform.apply(lambda p, r=region: p.clusters[r]) for region in config.regions},
+            clusters={region: platform.apply(lambda p, r=region: p.clusters[r])  # type: ignore[misc]
+                      for region in config.regions},
             bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
             key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
             permissions_boundary=boundary,
         ),
         providers,
     )
+    tracking = platform.apply(lambda p: cast(TrackingOutputs, p.tracking))   # _check: never None
+    TrackingAccess(
+        names.resource("tracking-access"),
+        TrackingAccessArgs(names, identity.execution_role.name, tracking.apply(lambda t: t.arn),
+                           tracking.apply(lambda t: t.artifact_bucket), tracking.apply(lambda t: t.artifact_key_arn)),
+        providers[primary],
+    )
+    registry = ModelRegistry(
+        names.resource("model-registry"),
+        ModelRegistryArgs(names, primary, [
+            ModelSpec(m.name, m.description, tuple((g.metric, g.comparison, g.threshold) for g in m.gates))
+            for m in config.model_registry.models], config.model_registry.reader_accounts,
+            protect=config.protect_stateful),
+        providers[primary],
+    )
+    watch = config.observability
+    observability = TeamObservability(
+        names.resource("observability"),
+        TeamObservabilityArgs(
+            AlertsArgs(names, config.serving, primary, watch.notify or config.owners, keys.arns("alerts")),
+            models=[m.name for m in config.model_registry.models], latency_limit_ms=watch.latency_limit_ms,
+            server_errors_limit=watch.server_errors_limit),
+        providers,
+    )
+    budget = TeamBudget(names.resource("cost"),
+                        BudgetArgs(names, config.cost_center, config.budget.monthly_usd, config.owners),
+                        providers[primary])
+    endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
+                                    {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
+                                    providers)
     return {
         "kind": "team",
         "team": config.team,
@@ -138,4 +180,34 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "namespace": tenancy.namespace,
         "serviceAccount": tenancy.service_account,
         "workloadRoleArn": tenancy.workload_role.arn,
+        "modelPackageGroups": registry.group_names,
+        "alertsTopicArns": observability.alerts.arns,
+        "dashboard": observability.dashboard.dashboard_name,
+        "budget": budget.budget.name,
+        "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
+                      for model, regions in endpoints.items()},
     }
+
+
+def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutputs],
+                        execution_role_arn: pulumi.Input[str], models_buckets: Mapping[str, pulumi.Input[str]],
+                        models_keys: Mapping[str, pulumi.Input[str]],
+                        providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, SageMakerEndpoint]]:
+    """`{model: {region: endpoint}}` for every model served on SageMaker, in each of its regions."""
+    names = names_of(config)
+    endpoints: dict[str, dict[str, SageMakerEndpoint]] = {}
+    for model in config.served.models:
+        if model.target != "sagemaker":
+            continue
+        for region in model.served_regions:
+            network: pulumi.Output[RegionNetwork] = platform.apply(lambda p, r=region: p.networks[r])  # type: ignore[misc]
+            endpoints.setdefault(model.name, {})[region] = SageMakerEndpoint(
+                names.resource(f"{model.name}-serving", region),
+                SageMakerEndpointArgs(
+                    names, region, model, execution_role_arn, models_buckets[region], models_keys[region],
+                    subnet_ids=network.apply(lambda n: n.private_subnet_ids),
+                    security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
+                    logs_key_arn=platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
+                    log_retention_days=config.logs.retention_days),
+                providers[region])
+    return endpoints

@@ -17,6 +17,8 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "models",  # mlp register, mlp models list|approve|reject
     "deploy",  # mlp deploy, mlp invoke, mlp status
     "features",  # mlp features list|ingest|get|dataset
+    "cost",  # mlp cost
+    "promote",  # mlp promote infra|model, mlp rollback
 )
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,

@@ -69,19 +69,46 @@ def print_plans(plans: list[StackPlan], console: Console, tree: bool = True) -> 
 
 
 def summary(plans: list[StackPlan]) -> Table:
-    """One row per stack (res: resources, mand/adv: mandatory/advisory violations); fits 80 columns
-    with stack names of up to 30 characters kept whole."""
+    """One row per stack (res: resources, mand/adv: mandatory/advisory violations, $/mo: the monthly
+    cost estimate idle–at max, * when some resources are unpriced); fits 80 columns with stack names of
+    up to 30 characters kept whole (the cost column appears once a stack has resources)."""
     header = ("stack", "kind", "env", "res", "mand", "adv", "secs", "result")
     rows = [(plan.stack, plan.kind or "?", plan.environment or "?", str(len(plan.resources)),
              str(len(plan.mandatory)), str(len(plan.violations) - len(plan.mandatory)), f"{plan.seconds:.2f}",
              int(plan.exit_code)) for plan in plans]
-    table = Table(title="plan summary", box=None, pad_edge=False, header_style="bold")
+    costs = _costs(plans)
+    table = Table(title="plan summary", box=None, pad_edge=False, header_style="bold",
+                  caption=_cost_caption() if costs else None)
     for index, name in enumerate(header):
         width = max([len(name), *(len(_RESULT_TEXT[r[7]] if index == 7 else str(r[index])) for r in rows)])
         table.add_column(name, no_wrap=True, min_width=width, justify="right" if 3 <= index <= 6 else "left")
-    for *cells, code in rows:
-        table.add_row(*(escape(str(c)) for c in cells), f"[{_RESULT_STYLE[code]}]{_RESULT_TEXT[code]}[/]")
+    if costs:
+        table.add_column("$/mo", no_wrap=True, justify="right")
+    for plan, (*cells, code) in zip(plans, rows, strict=True):
+        extra = [escape(costs.get(plan.stack, "-"))] if costs else []
+        table.add_row(*(escape(str(c)) for c in cells), f"[{_RESULT_STYLE[code]}]{_RESULT_TEXT[code]}[/]", *extra)
     return table
+
+
+def _costs(plans: list[StackPlan]) -> dict[str, str]:
+    """``{stack: "116" or "116–300", "*" when some resources are unpriced}`` of the planned stacks."""
+    from platform_lib import cost
+
+    cells = {}
+    for plan in plans:
+        if plan.error or not plan.resources:
+            continue
+        estimate = cost.estimate(plan.stack, plan.resources)
+        idle, top = round(estimate.idle), round(estimate.at_max)
+        cells[plan.stack] = (f"{idle:,}" if idle == top else f"{idle:,}–{top:,}") + ("*" if estimate.unpriced else "")
+    return cells
+
+
+def _cost_caption() -> str:
+    from platform_lib import cost
+
+    dates = sorted({sheet.recorded for sheet in cost.default_sheets().values()})
+    return f"$/mo: idle–at max, USD, prices of {', '.join(dates)}; * some resources unpriced (mlp cost --stack S)"
 
 
 def plan_document(plans: list[StackPlan], root: Path | None = None) -> dict[str, Any]:

@@ -32,16 +32,16 @@ def refused(path) -> str:
 
 
 def test_environment_defaults_give_every_platform_a_system_pool(tmp_path):
-    dev = load_stack_file(stack(tmp_path, "platform-dev", compute=None)).config
+    dev = load_stack_file(stack(tmp_path, "platform-dev", compute=None)).platform
     assert dev.compute.kubernetes_version == "1.32" and dev.compute.spot_allowed
     assert [(p.name, p.min_size, p.capacity) for p in dev.compute.node_pools] == [("system", 1, "on-demand")]
-    prod = load_stack_file(stack(tmp_path, "platform-prod", compute=None)).config
+    prod = load_stack_file(stack(tmp_path, "platform-prod", compute=None)).platform
     assert not prod.compute.spot_allowed and prod.compute.public_access_cidrs == []
     assert prod.compute.system_pool.critical and prod.compute.system_pool.min_size == 3
 
 
 def test_gpu_pool_derives_taint_labels_and_ami_from_one_object(tmp_path):
-    config = load_stack_file(stack(tmp_path, "platform-dev", compute={"nodePools": [SYSTEM, GPU_POOL]})).config
+    config = load_stack_file(stack(tmp_path, "platform-dev", compute={"nodePools": [SYSTEM, GPU_POOL]})).platform
     pool = config.compute.gpu_pools[0]
     assert pool.min_size == 0 and pool.gpu_accelerator == "nvidia-a10g"
     assert pool.taint_list() == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
@@ -89,7 +89,7 @@ def test_impossible_combinations_are_refused_with_path(tmp_path, base, compute, 
 
 
 def test_team_quota_defaults_and_bad_role_arn(tmp_path):
-    team = load_stack_file(stack(tmp_path, "fraud-dev")).config
+    team = load_stack_file(stack(tmp_path, "fraud-dev")).team
     assert (team.tenancy.quota.cpu, team.tenancy.quota.memory, team.tenancy.quota.gpus) == ("16", "64Gi", 2)
     message = refused(stack(tmp_path, "fraud-dev", tenancy={"quota": {"cpu": "8", "memory": "32Gi", "gpus": 1},
                                                              "accessRoleArns": ["fraud-admins"]}))

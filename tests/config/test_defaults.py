@@ -8,17 +8,23 @@ from platform_lib.config import schema
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     BaselineConfig,
+    BudgetConfig,
     CiConfig,
+    ContainerRegistryConfig,
     FeaturesConfig,
     LogsConfig,
     Model,
+    ModelRegistryConfig,
     NetworkConfig,
+    ObservabilityConfig,
     PerimeterConfig,
     PlatformConfig,
     Section,
+    ServingConfig,
     StorageConfig,
     TeamConfig,
     TenancyConfig,
+    TrackingConfig,
     deep_merge,
     sections,
 )
@@ -49,10 +55,13 @@ def test_merging_does_not_alter_the_defaults():
 
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
-                                        "baseline": BaselineConfig, "compute": schema.ComputeConfig}
+                                        "baseline": BaselineConfig, "compute": schema.ComputeConfig,
+                                        "containerRegistry": ContainerRegistryConfig, "tracking": TrackingConfig}
     assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
                                     "tenancy": TenancyConfig,
-                                    "features": FeaturesConfig}
+                                    "features": FeaturesConfig, "modelRegistry": ModelRegistryConfig,
+                                    "observability": ObservabilityConfig, "budget": BudgetConfig,
+                                    "serving": ServingConfig}
 
 
 def test_environment_defaults_are_collected_from_the_sections():
@@ -67,6 +76,11 @@ def test_environment_defaults_are_collected_from_the_sections():
                                                          "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
         "tenancy": {"quota": {"cpu": "32", "memory": "128Gi", "gpus": 4}},
         "features": {"queryLimitGb": 50},
+        "containerRegistry": {"untaggedExpiryDays": 7, "keepReleases": 20},
+        "tracking": {"size": "Small"},
+        "observability": {"latencyLimitMs": 1000, "serverErrorsLimit": 10},
+        "budget": {"monthlyUsd": 2000},
+        "serving": {"minCapacity": 1, "rolloutStrategy": "canary", "dataCapturePercent": 0},
     }
     assert ENVIRONMENT_DEFAULTS["prod"]["network"] == {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True}
 

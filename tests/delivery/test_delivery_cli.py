@@ -127,6 +127,7 @@ def test_policy_refusal_exits_1_naming_the_rule(mlp, team, tmp_path, monkeypatch
 
     document = json.loads(team.plan.read_text())
     document["stacks"]["fraud-dev"]["outputs"]["environment"] = "prod"
+    document["stacks"]["fraud-dev"]["outputs"]["modelPackageGroups"] = {"digits": "fraud-prod-digits"}
     prod = tmp_path / "prod.json"
     prod.write_text(json.dumps(document))
     monkeypatch.setattr(outputs, "stack_tags", lambda stack: {})

@@ -16,8 +16,8 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
     """The ARN an action on this resource is authorized against (as AWS builds it)."""
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
-        role = (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("roleArn") or inputs.get("nodeRoleArn")
-                or inputs.get("serviceAccountRoleArn"))
+        role = (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("executionRoleArn")
+                or inputs.get("roleArn") or inputs.get("nodeRoleArn") or inputs.get("serviceAccountRoleArn"))
         return role  # None: passes no role (an add-on without its own service account role)
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
@@ -28,9 +28,42 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
             "arn:aws:glue:{region}:{account}:catalog",
         "aws:athena/workgroup:Workgroup": "arn:aws:athena:{region}:{account}:workgroup/{name}",
     }
+    serving = serving_target(resource, region, account, action)
+    if serving:
+        return serving
     if resource.type in by_type:
         name = inputs.get("featureGroupName") or inputs.get("name", "")
         return by_type[resource.type].format(region=region, account=account, name=name)
+    # issue 11: registries, tracking, alerting, budgets (template, the input naming the resource)
+    registry_types = {
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker", "model-package-group/{}",
+                                                              "modelPackageGroupName"),
+        "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ("sagemaker", "model-package-group/{}",
+                                                                          "modelPackageGroupName"),
+        "aws:sagemaker/modelCard:ModelCard": ("sagemaker", "model-card/{}", "modelCardName"),
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": ("sagemaker", "mlflow-tracking-server/{}",
+                                                                    "trackingServerName"),
+        "aws:ecr/repository:Repository": ("ecr", "repository/{}", "name"),
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy": ("ecr", "repository/{}", "repository"),
+        "aws:ecr/repositoryPolicy:RepositoryPolicy": ("ecr", "repository/{}", "repository"),
+        "aws:sns/topic:Topic": ("sns", "{}", "name"),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{}", "name"),
+        "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{}", "name"),
+    }
+    if resource.type == "aws:ecr/repository:Repository" and action.startswith("kms:"):
+        return inputs["encryptionConfigurations"][0]["kmsKey"]   # ECR's grant on the repository's key
+    if resource.type == "aws:ecr/replicationConfiguration:ReplicationConfiguration":
+        return (f"arn:aws:iam::{account}:role/aws-service-role/replication.ecr.amazonaws.com/"
+                "AWSServiceRoleForECRReplication")
+    if resource.type in registry_types:
+        service_name, template, key = registry_types[resource.type]
+        return f"arn:aws:{service_name}:{region}:{account}:" + template.format(inputs[key])
+    if resource.type in ("aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription"):
+        return inputs.get("arn") or inputs["topic"]
+    if resource.type == "aws:cloudwatch/dashboard:Dashboard":
+        return f"arn:aws:cloudwatch::{account}:dashboard/{inputs['dashboardName']}"
+    if resource.type == "aws:budgets/budget:Budget":
+        return f"arn:aws:budgets::{account}:budget/{inputs['name']}"
     if action == "iam:CreateServiceLinkedRole" and resource.type.startswith("aws:guardduty"):
         return f"arn:aws:iam::{account}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty"
     service, name = kind.split("/")
@@ -70,6 +103,28 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
     if service == "guardduty":
         return f"arn:aws:guardduty:{region}:{account}:detector/{resource.id}"
     return "*"
+
+
+def serving_target(resource, region: str, account: str, action: str) -> str | None:
+    """Serving types (issue 12) act on their endpoint, alarms, scalable target and a service-linked role."""
+    inputs, service = resource.inputs, action.split(":")[0]
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    if resource.type.startswith("aws:appautoscaling/"):
+        if action == "iam:CreateServiceLinkedRole":
+            return (f"arn:aws:iam::{account}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+                    f"AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")
+        if service == "sagemaker":
+            return f"{sagemaker}:endpoint/{inputs['resourceId'].split('/')[1]}"
+        if service == "cloudwatch":
+            return f"arn:aws:cloudwatch:{region}:{account}:alarm:TargetTracking-{inputs['resourceId']}-AlarmHigh-1"
+        return f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/0123456789abcdef"
+    kinds = {"aws:sagemaker/model:Model": "model", "aws:sagemaker/endpoint:Endpoint": "endpoint",
+             "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "endpoint-config"}
+    if resource.type in kinds and service == "sagemaker":
+        return f"{sagemaker}:{kinds[resource.type]}/{inputs.get('name') or resource.id}"
+    if resource.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return f"arn:aws:cloudwatch:{region}:{account}:alarm:{inputs['name']}"
+    return None
 
 
 def ci_documents(plans, env: str):
@@ -149,6 +204,9 @@ def test_ci_ceiling_widens_verbs_but_never_onto_data(plans):
     _, boundary = ci_documents(plans, "prod")
     for action, target in [("s3:GetObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
                            ("s3:GetObject", "*"),
+                           ("s3:GetObjectVersion", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
+                           ("s3:PutObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
+                           ("s3:DeleteObject", "arn:aws:s3:::fraud-prod-raw-222222222222-euw1/data.csv"),
                            ("kms:CreateGrant", "arn:aws:kms:eu-west-1:222222222222:key/x"),
                            ("kms:Decrypt", "arn:aws:kms:eu-west-1:222222222222:key/x")]:
         assert not allowed(boundary, action, target), (action, target)

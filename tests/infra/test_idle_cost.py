@@ -12,7 +12,7 @@ SHEET = ROOT / "prices" / "aws-eu-west-1.yaml"
 
 def idle_cluster_month(sheet: dict, stack: Path) -> dict[str, float]:
     """What one region's cluster costs per month with every pool at its minimum (GPU pools at zero)."""
-    compute = load_stack_file(stack).config.compute
+    compute = load_stack_file(stack).platform.compute
     prices, hours = sheet["entries"], sheet["hoursPerMonth"]
     lines = {"EKS control plane": prices["eks-cluster"]["price"] * hours, "eks KMS key": prices["kms/key"]["price"]}
     for pool in compute.node_pools:

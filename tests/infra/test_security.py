@@ -20,9 +20,10 @@ def test_keys_rotate_and_wait_before_deletion(plans, stack):
 
 def test_team_keys_per_domain_and_region(plans):
     names = sorted(k.name for k in plans["fraud-prod"].of_type(KEY))
-    assert names == ["fraud-prod-data-euw1", "fraud-prod-models-euw1", "fraud-prod-models-use1"]
+    assert names == ["fraud-prod-alerts-euw1", "fraud-prod-alerts-use1", "fraud-prod-data-euw1",
+                     "fraud-prod-models-euw1", "fraud-prod-models-use1"]
     aliases = {a.inputs["name"] for a in plans["fraud-prod"].of_type("aws:kms/alias:Alias")}
-    assert aliases == {"alias/fraud-prod-data", "alias/fraud-prod-models"}
+    assert aliases == {"alias/fraud-prod-alerts", "alias/fraud-prod-data", "alias/fraud-prod-models"}
 
 
 def test_key_policy_is_least_privilege(plans):
@@ -105,3 +106,10 @@ def test_policy_documents_fit_aws_size_limits_and_role_names_fit(plans):
                 assert size <= LIMITS[resource.type], f"{resource.name}: {size} characters"
             if resource.type == ROLE:
                 assert len(resource.inputs["name"]) <= 64, resource.inputs["name"]
+
+
+def test_compact_actions_keeps_each_action_once_unless_a_wildcard_covers_it():
+    from infra.documents import compact_actions
+
+    assert compact_actions(["ec2:DescribeVpcs", "s3:GetObject"], ["ec2:Describe*", "s3:GetObject", "ec2:*Tags"],
+                           ["ec2:CreateTags", "ec2:DescribeTags"]) == ["s3:GetObject", "ec2:Describe*", "ec2:*Tags"]

@@ -82,7 +82,7 @@ def test_platform_without_a_cluster_in_the_team_region_is_a_contract_error(plans
 
     from platform_lib.config.loader import load_stack_file
 
-    team = load_stack_file(Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.fraud-prod.yaml").config
+    team = load_stack_file(Path(__file__).resolve().parents[2] / "stacks" / "Pulumi.fraud-prod.yaml").team
     outputs = dict(plans["platform-prod"].plan.outputs)
     assert _check(PlatformOutputs.model_validate(outputs), team, "platform-prod") is not None
     outputs["clusters"] = {"eu-west-1": outputs["clusters"]["eu-west-1"]}

@@ -48,7 +48,8 @@ def test_diff_against_a_base_plan_lists_resources_and_violations(mlp, tmp_path):
     assert "fraud-prod-scratch-encryption" in [r["name"] for r in stack["added"]]
     assert {v["rule"] for v in stack["fixedViolations"]} == {
         "s3-bucket-kms-encryption", "s3-bucket-public-access-blocked", "s3-bucket-tls-only",
-        "s3-bucket-versioning-enabled", "prod-stateful-resources-protected"}
+        "s3-bucket-versioning-enabled", "prod-stateful-resources-protected", "s3-bucket-access-logging",
+        "s3-bucket-acls-disabled", "s3-bucket-lifecycle-configured"}
 
 
 def test_diff_names_the_changed_inputs_and_options():
@@ -105,7 +106,8 @@ def test_sarif_puts_each_violation_on_the_line_that_created_the_resource(public_
     assert located == {
         ("prod-stateful-resources-protected", "error"): 7, ("s3-bucket-kms-encryption", "error"): 7,
         ("s3-bucket-public-access-blocked", "error"): 9, ("s3-bucket-tls-only", "error"): 7,
-        ("s3-bucket-versioning-enabled", "error"): 7,
+        ("s3-bucket-versioning-enabled", "error"): 7, ("s3-bucket-access-logging", "error"): 7,
+        ("s3-bucket-acls-disabled", "error"): 7, ("s3-bucket-lifecycle-configured", "error"): 7,
     }
     assert run["invocations"] == [{"executionSuccessful": True}]
 
@@ -115,7 +117,7 @@ def test_github_annotations_when_running_in_github_actions(public_reports):
     annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
     assert "::error file=tests/plan/programs/public_bucket/__main__.py,line=9,title=plan%3A " \
            "s3-bucket-public-access-blocked::scratch-public-access: " in "\n".join(annotations)
-    assert len(annotations) == 5
+    assert len(annotations) == 8
 
 
 def test_junit_report_parses_with_a_suite_per_stack_and_a_case_per_rule(public_reports):
@@ -125,9 +127,10 @@ def test_junit_report_parses_with_a_suite_per_stack_and_a_case_per_rule(public_r
 
     _, _, path = public_reports
     [suite] = list(JUnitXml.fromfile(str(path)))
-    assert (suite.name, suite.tests, suite.failures, suite.errors) == ("plan", 1 + len(RULES), 5, 0)
+    assert (suite.name, suite.tests, suite.failures, suite.errors) == ("plan", 1 + len(RULES), 8, 0)
     failed = sorted(case.name for case in suite if any(isinstance(r, Failure) for r in case.result))
-    assert failed == ["prod-stateful-resources-protected", "s3-bucket-kms-encryption",
+    assert failed == ["prod-stateful-resources-protected", "s3-bucket-access-logging", "s3-bucket-acls-disabled",
+                      "s3-bucket-kms-encryption", "s3-bucket-lifecycle-configured",
                       "s3-bucket-public-access-blocked", "s3-bucket-tls-only", "s3-bucket-versioning-enabled"]
 
 

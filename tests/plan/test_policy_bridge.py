@@ -43,6 +43,30 @@ def unprotect(resources):
 
 
 FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
+ECR = "aws:ecr/repository:Repository"
+GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+MLFLOW = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"
+
+# Issue 11: registries, tracking, observability and budgets.
+REGISTRY_MUTATIONS = {
+    "ecr-repository-scan-on-push": ("platform-prod", "platform-prod-image-training", set_input(
+        "platform-prod-image-training", ECR, "imageScanningConfiguration", {"scanOnPush": False})),
+    "ecr-repository-immutable-tags": ("platform-prod", "platform-prod-image-serving-use1", lambda r: find(
+        r, "platform-prod-image-serving-use1", ECR).inputs.pop("imageTagMutability")),
+    "ecr-repository-kms-encrypted": ("platform-dev", "platform-dev-image-serving", lambda r: find(
+        r, "platform-dev-image-serving", ECR).inputs.pop("encryptionConfigurations")),
+    "ecr-repository-lifecycle-policy": ("platform-dev", "platform-dev-image-training", lambda r: drop(
+        r, "platform-dev-image-training-lifecycle", "aws:ecr/lifecyclePolicy:LifecyclePolicy")),
+    "sns-topic-kms-encrypted": ("fraud-prod", "fraud-prod-alerts-use1", lambda r: find(
+        r, "fraud-prod-alerts-use1", "aws:sns/topic:Topic").inputs.pop("kmsMasterKeyId")),
+    "team-stack-has-budget": ("vision-prod", None, lambda r: drop(
+        r, "vision-prod-budget", "aws:budgets/budget:Budget")),
+    "sagemaker-model-package-group-policy-accounts": ("fraud-dev", "fraud-dev-digits-policy", rewrite_policy(
+        "fraud-dev-digits-policy", GROUP_POLICY, "resourcePolicy",
+        lambda doc: doc["Statement"][0].update(Principal={"AWS": "*"}))),
+    "sagemaker-mlflow-artifact-store-guarded": ("platform-prod", "platform-prod-mlflow", set_input(
+        "platform-prod-mlflow", MLFLOW, "artifactStoreUri", "s3://platform-prod-logs-222222222222-euw1/artifacts")),
+}
 CATALOG_SETTINGS = "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings"
 
 
@@ -119,6 +143,7 @@ MUTATIONS = {
     "k8s-containers-non-root": ("platform-prod", "platform-prod-eks-euw1-cluster-autoscaler", set_nested(
         "platform-prod-eks-euw1-cluster-autoscaler", "kubernetes:apps/v1:Deployment",
         ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"], True)),
+    **REGISTRY_MUTATIONS,
 }
 
 

@@ -36,8 +36,10 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 
 
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
-    assert warm_up_modules("aws") == ["athena", "autoscaling", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "eks",
-                                      "glue", "guardduty", "iam", "kms", "s3", "sagemaker"]
+    assert warm_up_modules("aws") == [
+        "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr",
+        "eks", "glue", "guardduty", "iam", "kms", "s3", "sagemaker", "sns",
+    ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
 
@@ -57,6 +59,15 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:cloudtrail/trail:Trail": ("name", "region"),
         "aws:cfg/recorder:Recorder": ("name", "region"),
         "aws:cfg/deliveryChannel:DeliveryChannel": ("name", "region"),
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("modelPackageGroupName", "region"),
+        "aws:sagemaker/modelCard:ModelCard": ("modelCardName", "region"),
+        "aws:ecr/repository:Repository": ("name", "region"),
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": ("trackingServerName", "region"),
+        "aws:sns/topic:Topic": ("name", "region"),
+        "aws:cloudwatch/dashboard:Dashboard": ("dashboardName", "account"),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "region"),
+        "aws:cloudwatch/eventRule:EventRule": ("name", "region"),
+        "aws:budgets/budget:Budget": ("name", "account"),
         "aws:sagemaker/featureGroup:FeatureGroup": ("featureGroupName", "region"),
         "aws:glue/catalogDatabase:CatalogDatabase": ("name", "region"),
         "aws:glue/crawler:Crawler": ("name", "region"),
@@ -64,6 +75,7 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:eks/cluster:Cluster": ("name", "region"),
         "aws:eks/nodeGroup:NodeGroup": ("nodeGroupName", "region"),
         "aws:ec2/launchTemplate:LaunchTemplate": ("name", "region"),
+        "aws:sagemaker/endpoint:Endpoint": ("name", "region"),
     }
 
 

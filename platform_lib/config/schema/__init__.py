@@ -26,18 +26,24 @@ from .base import (
     Section,
     Slug,
 )
+from .budget import BudgetConfig
 from .ci import CiConfig
 from .compute import ComputeConfig, NodePool
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
 from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
+from .models import Gate, ModelDeclaration, ModelRegistryConfig
 from .network import NetworkConfig, VpcCidr
+from .observability import ObservabilityConfig
 from .platform import PlatformConfig
+from .registries import ContainerRegistryConfig
 from .security import BaselineConfig, PerimeterConfig
+from .serving import ServedModel, ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
 from .tenancy import TenancyConfig
+from .tracking import TrackingConfig
 
 StackConfig = Annotated[PlatformConfig | TeamConfig, Field(discriminator="kind")]
 
@@ -49,9 +55,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 __all__ = [
-    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "CiConfig",
-    "ComputeConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Invalid", "LogsConfig", "Model",
-    "NetworkConfig", "NodePool", "PerimeterConfig", "PlatformConfig", "Region",
-    "RetentionDays", "Section", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TenancyConfig",
+    "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "BudgetConfig",
+    "CiConfig", "ComputeConfig", "ContainerRegistryConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig",
+    "Gate", "Invalid", "LogsConfig", "Model", "ModelDeclaration", "ModelRegistryConfig", "NetworkConfig", "NodePool",
+    "ObservabilityConfig", "PerimeterConfig", "PlatformConfig", "Region", "RetentionDays", "Section", "ServedModel",
+    "ServingConfig", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TenancyConfig",
+    "TrackingConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

@@ -44,6 +44,18 @@ class Section(Model):
     DEFAULTS: ClassVar[Mapping[Environment, Mapping[str, Any]]] = {}
 
 
+PER_ENVIRONMENT: dict[str, Any] = {"perEnvironment": True}
+"""``json_schema_extra`` of a field meant to differ between environments (account, regions, CIDRs ...):
+`mlp promote infra` never carries it from one environment to the next. Keys of a section's per-environment
+``DEFAULTS`` are per-environment too, without the marker."""
+
+
+def per_environment(field: Any) -> bool:
+    """Whether a pydantic ``FieldInfo`` carries the ``PER_ENVIRONMENT`` marker."""
+    extra = getattr(field, "json_schema_extra", None)
+    return isinstance(extra, Mapping) and extra.get("perEnvironment") is True
+
+
 class Invalid(ValueError):
     """A validation failure about a field below the model that raises it.
 

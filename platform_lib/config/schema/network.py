@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, Strict, model_validator
 
-from .base import Invalid, Region, Section
+from .base import PER_ENVIRONMENT, Invalid, Region, Section
 
 
 def private_cidr(network: IPv4Network) -> IPv4Network:
@@ -32,7 +32,7 @@ class NetworkConfig(Section):
         "prod": {"azCount": 3, "nat": "per-az", "endpointsMultiAz": True},
     }
 
-    cidrs: dict[Region, VpcCidr] = Field(description="VPC CIDR per region")
+    cidrs: dict[Region, VpcCidr] = Field(description="VPC CIDR per region", json_schema_extra=PER_ENVIRONMENT)
     az_count: int = Field(ge=1, le=6)
     nat: Literal["per-az", "single", "none"] = Field(
         description="per-az: a NAT gateway per AZ; single: one shared (cheap); none: private only"

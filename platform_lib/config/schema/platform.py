@@ -10,8 +10,10 @@ from .base import Invalid
 from .ci import CiConfig
 from .compute import ComputeConfig
 from .network import NetworkConfig
+from .registries import ContainerRegistryConfig
 from .security import BaselineConfig
 from .stack import StackBase
+from .tracking import TrackingConfig
 
 
 class PlatformConfig(StackBase):
@@ -20,6 +22,8 @@ class PlatformConfig(StackBase):
     kind: Literal["platform"]
     network: NetworkConfig
     ci: CiConfig
+    container_registry: ContainerRegistryConfig
+    tracking: TrackingConfig
     baseline: BaselineConfig
     compute: ComputeConfig
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from .base import AccountId, Email, Environment, Invalid, Model, Region, Slug
+from .base import PER_ENVIRONMENT, AccountId, Email, Environment, Invalid, Model, Region, Slug
 from .defaults import with_defaults
 from .logs import LogsConfig
 
@@ -14,14 +14,15 @@ from .logs import LogsConfig
 class StackBase(Model):
     """The keys every stack file has. Subclasses add sections as fields typed with a ``Section``."""
 
-    environment: Environment
-    account_id: AccountId
+    environment: Environment = Field(json_schema_extra=PER_ENVIRONMENT)
+    account_id: AccountId = Field(json_schema_extra=PER_ENVIRONMENT)
     primary_region: Region
     serving_regions: list[Region] = Field(
-        default_factory=list, description="regions that serve models; empty means the primary only"
+        default_factory=list, description="regions that serve models; empty means the primary only",
+        json_schema_extra=PER_ENVIRONMENT,
     )
     cost_center: Slug
-    owners: list[Email] = Field(min_length=1)
+    owners: list[Email] = Field(min_length=1, json_schema_extra=PER_ENVIRONMENT)
     logs: LogsConfig
 
     @model_validator(mode="before")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import Invalid, Section
+from .base import PER_ENVIRONMENT, Invalid, Section
 
 
 class StorageConfig(Section):
@@ -16,8 +16,11 @@ class StorageConfig(Section):
         "prod": {"noncurrentVersionExpiryDays": 365},
     }
 
-    tiering_after_days: int = Field(default=0, ge=0, description="move to Intelligent-Tiering")
-    raw_archive_after_days: int = Field(default=90, ge=1, description="raw tier to Glacier Deep Archive")
+    # Data lifecycle is a property of the environment's data, not something a promotion carries.
+    tiering_after_days: int = Field(default=0, ge=0, description="move to Intelligent-Tiering",
+                                    json_schema_extra=PER_ENVIRONMENT)
+    raw_archive_after_days: int = Field(default=90, ge=1, description="raw tier to Glacier Deep Archive",
+                                        json_schema_extra=PER_ENVIRONMENT)
     noncurrent_version_expiry_days: int = Field(ge=1)
 
     @model_validator(mode="after")

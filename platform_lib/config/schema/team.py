@@ -7,9 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from .base import ENVIRONMENTS, Invalid, Slug
+from .base import ENVIRONMENTS, PER_ENVIRONMENT, Invalid, Slug
+from .budget import BudgetConfig
 from .features import FeaturesConfig
+from .models import ModelRegistryConfig
+from .observability import ObservabilityConfig
 from .security import PerimeterConfig
+from .serving import ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .tenancy import TenancyConfig
@@ -33,12 +37,22 @@ class TeamConfig(StackBase):
     kind: Literal["team"]
     team: Slug
     platform_stack: Annotated[str, AfterValidator(stack_name)] | None = Field(
-        default=None, description="defaults to platform-<environment>"
+        default=None, description="defaults to platform-<environment>", json_schema_extra=PER_ENVIRONMENT
     )
     storage: StorageConfig
     perimeter: PerimeterConfig
     tenancy: TenancyConfig
     features: FeaturesConfig = FeaturesConfig.model_validate({})
+    model_registry: ModelRegistryConfig = ModelRegistryConfig.model_validate({})
+    observability: ObservabilityConfig
+    budget: BudgetConfig
+    # `serving:` in YAML; `config.serving` is the list of serving regions (StackBase).
+    served: ServingConfig = Field(default=ServingConfig.model_validate({}), alias="serving")
+    model_versions: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")],
+                         Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict, json_schema_extra=PER_ENVIRONMENT,
+        description="model -> package version this environment serves; written by `mlp promote model` and "
+                    "`mlp rollback`")
 
     @property
     def platform_stack_name(self) -> str:
@@ -58,3 +72,45 @@ class TeamConfig(StackBase):
             raise Invalid(f"{self.team!r} starts with {prefix!r}, which S3 refuses at the start of a bucket "
                           f"name (the team's buckets start with its name)", at=("team",))
         return self
+
+    @model_validator(mode="after")
+    def _registry_fits_the_stack(self) -> TeamConfig:
+        for index, account in enumerate(self.model_registry.reader_accounts):
+            if account == self.account_id:
+                raise Invalid(f"{account} is this stack's own account (accountId); readerAccounts lists the "
+                              f"organisation's other environment accounts",
+                              at=("modelRegistry", "readerAccounts", index))
+        for index, model in enumerate(self.model_registry.models):
+            group = f"{self.team}-{self.environment}-{model.name}"
+            if len(group) > 63:
+                raise Invalid(f"model package group {group!r} would be longer than SageMaker's 63 characters; "
+                              f"shorten the model name", at=("modelRegistry", "models", index, "name"))
+        return self
+
+    @model_validator(mode="after")
+    def _serving_fits_the_environment(self) -> TeamConfig:
+        """Each model's regions are serving regions (all of them unless it says); prod serves from at
+        least 2 instances, rolls out gradually and captures data."""
+        resolved = []
+        for index, model in enumerate(self.served.models):
+            at = ("serving", "models", index)
+            for position, region in enumerate(model.regions or []):
+                if region not in self.serving:
+                    raise Invalid(f"{region} is not a serving region of this team "
+                                  f"({', '.join(self.serving)}); add it to servingRegions or "
+                                  f"remove it here", at=(*at, "regions", position))
+            if self.environment == "prod":
+                if (model.min_capacity or 0) < 2:
+                    raise Invalid(f"prod serves from at least 2 instances across AZs, not {model.min_capacity}",
+                                  at=(*at, "minCapacity"))
+                if model.rollout is not None and model.rollout.strategy == "all-at-once":
+                    raise Invalid("prod rolls out canary or linear (rolled back on alarms), not all-at-once",
+                                  at=(*at, "rollout", "strategy"))
+                if not model.data_capture_percent:
+                    raise Invalid("prod captures data (drift monitoring reads it): 1-100, not 0",
+                                  at=(*at, "dataCapturePercent"))
+            resolved.append(model if model.regions else
+                            model.model_copy(update={"regions": list(self.serving)}))
+        object.__setattr__(self.served, "models", resolved)
+        return self
+

@@ -1,0 +1,107 @@
+"""The ``modelRegistry`` section: a team's models, each with the metric gates that decide its promotion.
+
+    ml-platform:modelRegistry:
+      readerAccounts: ["222222222222"]        # the organisation's other environment accounts
+      models:
+        - name: fraud-scorer
+          description: Scores card transactions for fraud
+          gates: ["validation_accuracy >= 0.95", "p99_latency_ms < 50"]
+
+Each model gets a SageMaker model package group ``<team>-<env>-<name>`` that only ``readerAccounts``
+may read from outside the stack's own account, and a model card template.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from .base import PER_ENVIRONMENT, AccountId, Model, Section
+
+MODEL_NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+Comparison = Literal[">=", ">", "<=", "<"]
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+_GATE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.:/-]*)\s*(>=|<=|>|<)\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE]-?[0-9]+)?)\s*$")
+
+
+class Gate(Model):
+    """``metric op threshold``: a registered model version may be approved only if its metric passes."""
+
+    metric: str
+    comparison: Comparison
+    threshold: float
+
+    def passes(self, value: float) -> bool:
+        return COMPARISONS[self.comparison](value, self.threshold)
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.comparison} {self.threshold:g}"
+
+
+def parse_gate(value: object) -> object:
+    """``"validation_accuracy >= 0.95"`` -> ``{metric, comparison, threshold}``; anything else is refused."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a gate; write it as text, e.g. \"validation_accuracy >= 0.95\"")
+    match = _GATE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a gate: write '<metric> <comparison> <number>' with a comparison "
+                         f"of {', '.join(COMPARISONS)}, e.g. \"validation_accuracy >= 0.95\"")
+    metric, comparison, threshold = match.groups()
+    return {"metric": metric, "comparison": comparison, "threshold": float(threshold)}
+
+
+class ModelDeclaration(Model):
+    name: Annotated[str, Field(pattern=MODEL_NAME, description="2-32 lowercase letters, digits and '-'")]
+    description: str = Field(min_length=1, max_length=1000)
+    gates: list[Annotated[Gate, Field()]] = Field(default_factory=list)
+
+    @field_validator("gates", mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        return [parse_gate(item) for item in value] if isinstance(value, list) else value
+
+    @field_validator("gates")
+    @classmethod
+    def _one_gate_per_metric_and_direction(cls, gates: list[Gate]) -> list[Gate]:
+        seen = [(g.metric, g.comparison[0]) for g in gates]
+        twice = sorted({m for m, d in seen if seen.count((m, d)) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} gated twice in the same direction; keep one bound")
+        return gates
+
+
+class ModelRegistryConfig(Section):
+    """The team's models (one model package group each) and who may read them from other accounts."""
+
+    models: list[ModelDeclaration] = Field(default_factory=list)
+    reader_accounts: list[AccountId] = Field(
+        default_factory=list, description="the organisation's other environment accounts (cross-account promotion)",
+        json_schema_extra=PER_ENVIRONMENT)
+
+    @field_validator("models")
+    @classmethod
+    def _unique_models(cls, models: list[ModelDeclaration]) -> list[ModelDeclaration]:
+        names = [m.name for m in models]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} declared more than once")
+        return models
+
+    @field_validator("reader_accounts")
+    @classmethod
+    def _unique_accounts(cls, accounts: list[str]) -> list[str]:
+        twice = sorted({a for a in accounts if accounts.count(a) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} listed more than once")
+        return accounts
+
+    def model(self, name: str) -> ModelDeclaration:
+        for model in self.models:
+            if model.name == name:
+                return model
+        raise KeyError(f"unknown model {name!r}; declared: {', '.join(m.name for m in self.models) or 'none'}")

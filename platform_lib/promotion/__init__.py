@@ -1,0 +1,1 @@
+"""Moving infrastructure and models between environments: pull-request summaries, `mlp promote`, `mlp rollback`."""
