@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 from platform_lib.config.schema.compute import GPU
 
 aws_provider = aws.Provider("aws", region="eu-west-1", default_tags={"tags": {
-    "team": "platform", "env": "prod", "cost-center": "ml-platform"}})
+    "team": "shadow", "env": "prod", "cost-center": "shadow"}})
 aws.eks.NodeGroup(
     "gpu", cluster_name="platform-prod-eks-euw1", node_group_name="gpu", node_role_arn="arn:aws:iam::1:role/n",
     subnet_ids=["subnet-1"], instance_types=["g5.xlarge"], ami_type="AL2023_x86_64_NVIDIA", version="1.32",

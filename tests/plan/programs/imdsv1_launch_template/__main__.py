@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 provider = aws.Provider("aws", region="eu-west-1", default_tags={"tags": {
-    "team": "platform", "env": "prod", "cost-center": "ml-platform"}})
+    "team": "shadow", "env": "prod", "cost-center": "shadow"}})
 aws.ec2.LaunchTemplate(
     "legacy-nodes",
     name="legacy-nodes",
