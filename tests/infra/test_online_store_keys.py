@@ -60,7 +60,7 @@ def test_keys_of_stacks_without_an_online_store_do_not_name_ci(plans):
 def test_the_ci_boundary_passes_the_key_policy_grant_and_its_policy_holds_no_key_use(plans, env, account):
     view = plans[f"platform-{env}"]
     boundary = view.document(view.named(f"platform-{env}-ci-boundary", "aws:iam/policy:Policy"))["Statement"]
-    policy = view.document(view.named(f"platform-{env}-ci-deploy-policy"))["Statement"]
+    policy = view.ci_deploy_statements()   # every statement of the CI role's deploy policies
     key = f"arn:aws:kms:eu-west-1:{account}:key/any"
     for action in ONLINE_STORE_KEY_ACTIONS:
         assert allowed(boundary, action, key, through("sagemaker", account)), action

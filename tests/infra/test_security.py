@@ -63,12 +63,11 @@ def test_ci_role_is_assumed_through_github_oidc_for_its_environment_only(plans):
 def test_ci_boundary_forbids_unbounded_roles_users_and_self_change(plans):
     view = plans["platform-prod"]
     boundary = view.document(view.named("platform-prod-ci-boundary", "aws:iam/policy:Policy"))
-    denies = {s["Sid"]: s for s in boundary["Statement"] if s["Effect"] == "Deny"}
-    assert denies["RolesMustCarryTheWorkloadBoundary"]["Condition"]["StringNotEquals"][
+    denies = {s["Action"][0]: s for s in boundary["Statement"] if s["Effect"] == "Deny"}   # no Sids: size
+    assert denies["iam:CreateRole"]["Condition"]["StringNotEquals"][
         "iam:PermissionsBoundary"] == "arn:aws:iam::222222222222:policy/platform-prod-workload-boundary"
-    assert {"iam:CreateAccessKey", "iam:DeleteRolePermissionsBoundary"} <= set(
-        denies["NoUsersKeysOrUnbounding"]["Action"])
-    assert denies["NoSelfChange"]["Resource"] == "arn:aws:iam::222222222222:role/platform-prod-ci-deploy"
+    assert {"iam:CreateAccessKey", "iam:DeleteRolePermissionsBoundary"} <= set(denies["iam:CreateUser"]["Action"])
+    assert denies["iam:UpdateAssumeRolePolicy"]["Resource"] == "arn:aws:iam::222222222222:role/platform-prod-ci-deploy"
 
 
 def test_every_role_carries_a_permissions_boundary(plans):
