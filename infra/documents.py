@@ -16,6 +16,12 @@ KEY_ADMIN_ACTIONS = [
 KEY_USE_ACTIONS = [
     "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
 ]
+ONLINE_STORE_KEY_ACTIONS = [
+    "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ListGrants", "kms:ReEncryptFrom",
+    "kms:ReEncryptTo", "kms:RetireGrant", "kms:RevokeGrant",
+]
+"""What the caller of CreateFeatureGroup needs on the online store's key (SageMaker API reference,
+OnlineStoreSecurityConfig), besides kms:CreateGrant (for AWS resources only) and kms:ListAliases (no key)."""
 
 
 def compact_actions(*groups: list[str]) -> list[str]:
@@ -87,6 +93,21 @@ def key_policy(account_id: str, region: str, via_services: list[str], users: lis
              "Condition": {**through, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
         ]
     return document(*statements, *extra)
+
+
+def online_store_creator(account_id: str, region: str, principal: Any) -> list[Statement]:
+    """Lets ``principal`` (the CI deploy role, by its ARN: no IAM policy of its own is needed, its boundary
+    still applies) create feature groups whose online store this key encrypts: only through SageMaker in the
+    key's region, and grants only for AWS resources. It reads no data with it: it holds neither SageMaker's
+    record APIs nor S3 object actions."""
+    through = {"StringEquals": {"kms:CallerAccount": account_id,
+                                "kms:ViaService": f"sagemaker.{region}.amazonaws.com"}}
+    return [
+        {"Sid": "OnlineStoreCreation", "Effect": "Allow", "Principal": {"AWS": principal},
+         "Action": ONLINE_STORE_KEY_ACTIONS, "Resource": "*", "Condition": through},
+        {"Sid": "OnlineStoreGrants", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "kms:CreateGrant",
+         "Resource": "*", "Condition": {**through, "Bool": {"kms:GrantIsForAWSResource": "true"}}},
+    ]
 
 
 def logs_key_statement(account_id: str, region: str) -> Statement:

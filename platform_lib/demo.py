@@ -2,13 +2,16 @@
 
 Plans every stack offline, starts moto on 127.0.0.1 (a free port) as the AWS account, creates in it
 what fraud-dev's *planned* outputs name (buckets, keys, role, package group), then for that team:
-uploads the digits example as training channels, trains on the local target, registers the model with
-its metrics and lineage, approves it, deploys it locally, invokes it on the validation set and compares
-the accuracy with the model card's. Everything it started is stopped on success, failure or Ctrl-C.
+ingests card transactions into its ``transactions`` feature group (the local feature store), builds
+point-in-time training sets from it for fraud labels and uploads them as the training channels, trains
+the fraud scorer (``training/examples/fraud``) on the local target, registers the model with its metrics
+and lineage, approves it, deploys it locally, invokes it on the validation set and compares the
+accuracy with the model card's. Everything it started is stopped on success, failure or Ctrl-C.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -24,8 +27,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-STACK, MODEL = "fraud-dev", "digits"
-HYPERPARAMETERS = {"epochs": "10", "lr": "0.003", "seed": "42"}
+STACK, MODEL, GROUP = "fraud-dev", "scorer", "transactions"
+HYPERPARAMETERS = {"epochs": "5", "batch_size": "128", "lr": "0.01", "seed": "42"}
 
 
 class Steps:
@@ -99,17 +102,31 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
                          f"package group {outputs.package_group(applied, MODEL)}")
             team = outputs.team(STACK, plan_file)   # what every later command reads
 
-        with steps.step("bundle the training code, upload the data") as notes:
-            from training.examples.digits.dataset import export
+        with steps.step(f"ingest features ({GROUP}, local feature store)") as notes:
+            from platform_lib.config.loader import load_stack_file
+            from platform_lib.features.client import FeatureClient
+            from platform_lib.features.local import LocalBackend
+            from training.examples.fraud import transactions
 
             data = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="mlp-demo-")))
-            paths = export(data)
-            uris = channels.upload(session.client("s3"), team, MODEL, {c: p.parent for c, p in paths.items()})
-            source = bundle.pack(root / "training" / "examples", "source")   # the team's code: the digits example
+            files = transactions.write(data)
+            declared = load_stack_file(root / "stacks" / f"Pulumi.{STACK}.yaml").config.features  # type: ignore[union-attr]
+            backend = LocalBackend(data / "features")
+            cleanup.callback(backend.close)
+            store = FeatureClient(declared, backend)
+            ingested = store.ingest(GROUP, files["features"])
+            if not ingested.ok:
+                raise SystemExit(ingested.summary())
+            notes.append(ingested.summary())
+
+        with steps.step("training sets from the feature store, bundle the code") as notes:
+            specs = {c: channels.FeatureChannel(GROUP, files[c]) for c in ("train", "validation")}
+            uris = channels.from_features(session.client("s3"), team, MODEL, store, specs, console.print)
+            source = bundle.pack(root / "training" / "examples", "source")   # the team's code: the fraud example
             models_bucket, models_key = outputs.models_location(team)
             source_uri, _ = bundle.upload(session.client("s3"), source, models_bucket, f"source/{MODEL}", models_key,
                                           outputs.stack_tags(STACK))
-            notes.append(f"code {source.sha256[:12]} ({source.files} files), data "
+            notes.append(f"code {source.sha256[:12]} ({source.files} files), point-in-time sets "
                          f"{uris['train'].rsplit('/', 3)[-3][:12]}")
 
         target = LocalTarget(session, state_dir=out / "demo" / "local", tags=outputs.stack_tags(STACK),
@@ -118,7 +135,7 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
             job = f"{MODEL}-{time.strftime('%Y%m%d-%H%M%S')}"
             result = target.train(TrainingRequest(job, MODEL, team, "ml-training:cpu", uris,
                                                   hyperparameters or HYPERPARAMETERS, source_uri=source_uri,
-                                                  entry_point="digits"), console.print)
+                                                  entry_point="fraud"), console.print)
             if result.status != "Completed":
                 raise SystemExit(f"training failed: {result.failure_reason}")
             notes.append(f"validation accuracy {result.metrics.get('validation_accuracy', 0):.4f}")
@@ -144,7 +161,8 @@ def run(root: Path, console: Console, hyperparameters: dict[str, str] | None = N
             notes.append(f"{endpoint} at {deployment.url}")
 
         with steps.step("invoke on the validation set") as notes:
-            accuracy = _invoke(target, endpoint, paths["validation"], console)
+            validation = _download(session.client("s3"), uris["validation"], data / "validation.csv")
+            accuracy = _invoke(target, endpoint, validation, console)
             card = result.metrics.get("validation_accuracy", float("nan"))
             notes.append(f"accuracy {accuracy:.4f} vs model card {card:.4f}")
             if abs(accuracy - card) > 1e-6:
@@ -178,19 +196,33 @@ def _shown(path: Path, root: Path) -> str:
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
+def _download(s3: Any, prefix_uri: str, path: Path) -> Path:
+    """The one file of a channel prefix, as a local file (what the training job read)."""
+    bucket, _, prefix = prefix_uri.removeprefix("s3://").partition("/")
+    (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
+    s3.download_file(bucket, key, str(path))
+    return path
+
+
 def _invoke(target: Any, endpoint: str, validation: Path, console: Console) -> float:
-    """Accuracy of the served model on the validation CSV, with a few predictions printed."""
-    lines = validation.read_text().splitlines()
-    header, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
-    label = header.index("label")
-    features = [[float(v) for i, v in enumerate(row) if i != label] for row in rows]
-    answer = json.loads(target.invoke(endpoint, json.dumps({"instances": features}).encode()))
+    """Accuracy of the served model on the validation training set, with a few predictions printed.
+
+    Rows go as objects keyed by column name: the model picks its features (the card) and ignores the
+    rest (ids, times, the label)."""
+    from training.examples.fraud.__main__ import DEFAULTS
+
+    label = DEFAULTS["label_column"]
+    features = DEFAULTS["feature_columns"].split(",")
+    with validation.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    instances = [{name: float(row[name]) for name in features} for row in rows]
+    answer = json.loads(target.invoke(endpoint, json.dumps({"instances": instances}).encode()))
     predictions = answer["predictions"]
     table = Table(title=f"first predictions of {len(predictions)}")
-    for column in ("row", "label", "predicted", "probability"):
+    for column in ("card", "time", label, "predicted", "probability"):
         table.add_column(column)
-    for i, (row, p) in enumerate(list(zip(rows, predictions, strict=True))[:5]):
-        table.add_row(str(i), row[label], str(p["class"]), f"{p['probability']:.3f}")
+    for row, p in list(zip(rows, predictions, strict=True))[:5]:
+        table.add_row(row["card_id"], row["event_time"], row[label], str(p["class"]), f"{p['probability']:.3f}")
     console.print(table)
     correct = sum(str(p["class"]) == row[label] for row, p in zip(rows, predictions, strict=True))
     return correct / len(rows)

@@ -8,7 +8,7 @@ The Glue Data Catalog's own encryption is one setting per account and region, sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -79,6 +79,26 @@ def online_store_config(group: FeatureGroup,
     )
 
 
+def service_role(names: Names, purpose: str, description: str, service: str, boundary: pulumi.Input[str],
+                 bucket: pulumi.Input[str], key_arn: pulumi.Input[str], opts: pulumi.ResourceOptions,
+                 statements: Callable[[str, str], list[documents.Statement]],
+                 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role an AWS service assumes for the team (``<team>-<env>-<purpose>``, under the workload boundary), and
+    its inline policy: ``statements(bucket name, key ARN)`` once both are known."""
+    role_name = names.resource(purpose)
+    role = aws.iam.Role(
+        role_name, name=role_name, description=description,
+        assume_role_policy=pulumi.Output.json_dumps(documents.assume_role(service, names.account_id)),
+        permissions_boundary=boundary, opts=opts,
+    )
+    policy = aws.iam.RolePolicy(
+        f"{role_name}-policy", role=role.id, opts=opts,
+        policy=pulumi.Output.json_dumps(pulumi.Output.all(bucket, key_arn).apply(
+            lambda v: documents.document(*statements(v[0], v[1])))),
+    )
+    return role, policy
+
+
 class FeatureStore(pulumi.ComponentResource):
     """Feature groups, the team's Glue database, the curated-tier crawler and the Athena workgroup."""
 
@@ -100,28 +120,20 @@ class FeatureStore(pulumi.ComponentResource):
                      f"arn:aws:glue:{args.region}:{account}:table/{self.database_name}/*"]
 
         own = documents.in_account(account)  # the data perimeter: this account's buckets only
-        role_name = names.resource(FEATURE_STORE_ROLE)
-        self.role = aws.iam.Role(
-            role_name, name=role_name, description="Assumed by SageMaker Feature Store to write the offline store",
-            assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("sagemaker.amazonaws.com", account)),
-            permissions_boundary=args.permissions_boundary, opts=child,
-        )
-        role_policy = aws.iam.RolePolicy(
-            f"{role_name}-policy", role=self.role.id, opts=child,
-            policy=pulumi.Output.json_dumps(pulumi.Output.all(args.features_bucket, args.data_key_arn).apply(
-                lambda v: documents.document(
-                    allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="Bucket",
-                          **own),
-                    allow(["s3:ListBucket"], f"arn:aws:s3:::{v[0]}", sid="ListOfflineStore",
-                          StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}, **own),
-                    allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-                          f"arn:aws:s3:::{v[0]}/{OFFLINE_PREFIX}/*", sid="OfflineStore", **own),
-                    allow(KEY_USE_ACTIONS, v[1], sid="DataKey"),
-                    documents.grants_for_aws_resources(v[1], sid="DataKeyGrants"),
-                    allow(GLUE_TABLE_ACTIONS, glue_arns, sid="FeatureTables"),
-                    *outside_vpc_denied(),
-                ))),
-        )
+        self.role, role_policy = service_role(
+            names, FEATURE_STORE_ROLE, "Assumed by SageMaker Feature Store to write the offline store",
+            "sagemaker.amazonaws.com", args.permissions_boundary, args.features_bucket, args.data_key_arn, child,
+            lambda bucket, key: [
+                allow(["s3:GetBucketAcl", "s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}", sid="Bucket", **own),
+                allow(["s3:ListBucket"], f"arn:aws:s3:::{bucket}", sid="ListOfflineStore",
+                      StringLike={"s3:prefix": [f"{OFFLINE_PREFIX}/*"]}, **own),
+                allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                      f"arn:aws:s3:::{bucket}/{OFFLINE_PREFIX}/*", sid="OfflineStore", **own),
+                allow(KEY_USE_ACTIONS, key, sid="DataKey"),
+                documents.grants_for_aws_resources(key, sid="DataKeyGrants"),
+                allow(GLUE_TABLE_ACTIONS, glue_arns, sid="FeatureTables"),
+                *outside_vpc_denied(),
+            ])
 
         offline_uri = pulumi.Output.concat("s3://", args.features_bucket, f"/{OFFLINE_PREFIX}")
         self.feature_groups: dict[str, aws.sagemaker.FeatureGroup] = {}
@@ -150,26 +162,18 @@ class FeatureStore(pulumi.ComponentResource):
                     depends_on=[role_policy, self.database])),
             )
 
-        crawler_role_name = names.resource(CRAWLER_ROLE)
-        self.crawler_role = aws.iam.Role(
-            crawler_role_name, name=crawler_role_name, description="Assumed by the Glue crawler of the curated tier",
-            assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("glue.amazonaws.com", account)),
-            permissions_boundary=args.permissions_boundary, opts=child,
-        )
-        crawler_policy = aws.iam.RolePolicy(
-            f"{crawler_role_name}-policy", role=self.crawler_role.id, opts=child,
-            policy=pulumi.Output.json_dumps(pulumi.Output.all(args.curated_bucket, args.data_key_arn).apply(
-                lambda v: documents.document(
-                    allow(["s3:ListBucket", "s3:GetBucketLocation"], f"arn:aws:s3:::{v[0]}", sid="CuratedBucket",
-                          **own),
-                    allow(["s3:GetObject"], f"arn:aws:s3:::{v[0]}/*", sid="CuratedObjects", **own),
-                    allow(["kms:Decrypt", "kms:DescribeKey"], v[1], sid="DataKey"),
-                    allow(GLUE_TABLE_ACTIONS + ["glue:DeleteTable", "glue:DeletePartition",
-                                                "glue:BatchDeletePartition"], glue_arns, sid="CuratedTables"),
-                    allow(["logs:CreateLogStream", "logs:PutLogEvents"],  # the platform creates the group
-                          f"arn:aws:logs:{args.region}:{account}:log-group:/aws-glue/crawlers*", sid="CrawlerLogs"),
-                ))),
-        )
+        self.crawler_role, crawler_policy = service_role(
+            names, CRAWLER_ROLE, "Assumed by the Glue crawler of the curated tier", "glue.amazonaws.com",
+            args.permissions_boundary, args.curated_bucket, args.data_key_arn, child,
+            lambda bucket, key: [
+                allow(["s3:ListBucket", "s3:GetBucketLocation"], f"arn:aws:s3:::{bucket}", sid="CuratedBucket", **own),
+                allow(["s3:GetObject"], f"arn:aws:s3:::{bucket}/*", sid="CuratedObjects", **own),
+                allow(["kms:Decrypt", "kms:DescribeKey"], key, sid="DataKey"),
+                allow(GLUE_TABLE_ACTIONS + ["glue:DeleteTable", "glue:DeletePartition", "glue:BatchDeletePartition"],
+                      glue_arns, sid="CuratedTables"),
+                allow(["logs:CreateLogStream", "logs:PutLogEvents"],  # the platform creates the group
+                      f"arn:aws:logs:{args.region}:{account}:log-group:/aws-glue/crawlers*", sid="CrawlerLogs"),
+            ])
         self.crawler = aws.glue.Crawler(
             names.resource("curated-crawler"), name=names.resource("curated-crawler"),
             database_name=self.database.name, role=self.crawler_role.arn, schedule=args.crawler_schedule,

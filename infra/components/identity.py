@@ -18,6 +18,7 @@ from infra.guardrails import sagemaker_guardrails
 from infra.naming import GITHUB_OIDC_HOST, Names
 
 WORKLOAD_BOUNDARY, CI_ROLE, CI_BOUNDARY = "workload-boundary", "ci-deploy", "ci-boundary"
+FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
 EXECUTION_ROLE, BREAK_GLASS_ROLE = "sagemaker-execution", "break-glass"
 VPC_ENI_ACTIONS = [
     "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
@@ -103,23 +104,32 @@ def ci_boundary_document(names: Names, deployed_types: Sequence[str], workload_b
     """CI's ceiling: its own grants, and never an unbounded role, a user, a change to its trust or to
     the boundaries (the admin path: see docs/security.md). It may update its own inline policy, which
     stays under this ceiling."""
-    guards: list[documents.Statement] = [
-        {"Sid": "RolesMustCarryTheWorkloadBoundary", "Effect": "Deny",
+    # Named for the reader; emitted without `Sid`, like the ceiling (a boundary has 6,144 characters at most).
+    guards: dict[str, documents.Statement] = {
+        "RolesMustCarryTheWorkloadBoundary": {"Effect": "Deny",
          "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"], "Resource": "*",
          "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": workload_boundary_arn}}},
-        {"Sid": "NoBoundaryRemoval", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
-         "Resource": "*"},
-        {"Sid": "NoUsersOrKeys", "Effect": "Deny",
-         "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"], "Resource": "*"},
-        {"Sid": "NoSelfChange", "Effect": "Deny",
+        "NoUsersKeysOrUnbounding": {"Effect": "Deny",
+         "Action": ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile",
+                    "iam:DeleteRolePermissionsBoundary"], "Resource": "*"},
+        "NoSelfChange": {"Effect": "Deny",
          "Action": ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole", "iam:UpdateRole",
                     "iam:PutRolePermissionsBoundary"], "Resource": names.role_arn(CI_ROLE)},
-        {"Sid": "BoundariesAreFixed", "Effect": "Deny",
+        "BoundariesAreFixed": {"Effect": "Deny",
          "Action": ["iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
                     "iam:SetDefaultPolicyVersion"],
          "Resource": [workload_boundary_arn, names.policy_arn(CI_BOUNDARY)]},
-    ]
-    return documents.document(*ceiling_statements(names, deployed_types), *guards)
+    }
+    # Team data keys name the CI role directly to create online-store feature groups (documents.online_store_creator):
+    # a grant to a role ARN stays under its boundary, so the ceiling allows those actions through SageMaker:
+    # `*crypt*` is Encrypt, Decrypt, ReEncryptFrom/To, `Re*Grant` RetireGrant and RevokeGrant; DescribeKey and
+    # CreateGrant (for AWS resources) are already under the ceiling of the key types.
+    online_store = ([{"Effect": "Allow", "Action": ["kms:*crypt*", "kms:GenerateDataKey", "kms:ListGrants",
+                                                    "kms:Re*Grant"],
+                      "Resource": f"arn:aws:kms:*:{names.account_id}:key/*",
+                      "Condition": {"StringLike": {"kms:ViaService": "sagemaker.*.amazonaws.com"}}}]
+                    if FEATURE_GROUP in deployed_types else [])
+    return documents.document(*ceiling_statements(names, deployed_types), *online_store, *guards.values())
 
 
 class PlatformIdentity(pulumi.ComponentResource):

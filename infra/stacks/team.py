@@ -18,6 +18,7 @@ from infra.components.observability import AlertsArgs, TeamObservability, TeamOb
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tenancy import Tenancy, TenancyArgs
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
+from infra.documents import online_store_creator
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
@@ -68,9 +69,14 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     replication = [names.role_arn(REPLICATION_ROLE)] if replicated else []
     # Feature Store and the Glue crawler work from AWS's network with their own roles.
     feature_services = [names.role_arn(FEATURE_STORE_ROLE), names.role_arn(CRAWLER_ROLE)]
+    # CI creates the feature groups: with an online store, CreateFeatureGroup needs the caller to use its key.
+    ci_role = platform.apply(lambda p: p.ci_role_arn)
+    online = any(group.online_store.enabled for group in config.features.groups)
     domains = {
         "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"],
-                          users=[execution, *feature_services, *break_glass]),
+                          users=[execution, *feature_services, *break_glass],
+                          extra_statements=lambda account, region: (
+                              online_store_creator(account, region, ci_role) if online else [])),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
                             users=[execution, *replication, *break_glass]),
         "alerts": KeyDomain(f"Alert topics of team {config.team}", config.serving, via_services=["sns"],

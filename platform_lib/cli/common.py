@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from platform_lib.config.schema import ENVIRONMENTS
+from platform_lib.outputs import project_root
 
 from .exit_codes import ExitCode
 
@@ -21,17 +21,11 @@ err_console = Console(stderr=True, width=None if Console(stderr=True).is_termina
 """Errors, warnings and progress (stderr): stdout stays parseable."""
 
 
+__all__ = ["Environment", "Refused", "console", "err_console", "fail", "project_root", "warn"]
+
+
 class Refused(Exception):
     """Bad input or usage: the message says what and where; `mlp` exits 2."""
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The nearest directory upwards holding Pulumi.yaml (else the current directory)."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "Pulumi.yaml").is_file():
-            return candidate
-    return here
 
 
 def fail(message: str, code: ExitCode = ExitCode.INVALID) -> NoReturn:

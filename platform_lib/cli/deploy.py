@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from .common import fail
+from .common import fail, project_root
 from .delivery import (
     JSON,
     MODEL,
@@ -23,6 +25,9 @@ from .delivery import (
     summary,
     target,
 )
+
+if TYPE_CHECKING:
+    from platform_lib.config.schema.serving import ServedModel
 
 
 def register(app: typer.Typer) -> None:
@@ -56,25 +61,90 @@ def deploy(
     profile: str | None = PROFILE,
     as_json: bool = JSON,
 ) -> None:
-    """Deploy an approved version (an unapproved one is refused), or --stop the endpoint."""
-    from platform_lib import outputs, registry
+    """Deploy an approved version (an unapproved one is refused), or --stop the endpoint.
+
+    A model the team stack serves on SageMaker is released through the stack (its file, the offline plan,
+    `pulumi up`); any other endpoint (the sandbox) is created or updated directly."""
+    from platform_lib import stack_release
     from platform_lib.targets.base import DeployRequest
 
     ctx = context(stack, plan, profile, as_json)
+    stack_file = project_root() / "stacks" / f"Pulumi.{stack}.yaml"
+    if target_name.value == "sagemaker":   # local servers and pods are never a stack's endpoint
+        owned = ctx.team.endpoints.get(model, {}).values()
+        try:
+            served = stack_release.owner(stack_file, model) if stack_file.is_file() else None
+        except stack_release.ReleaseRefused as exc:
+            fail(str(exc))
+        if served is not None and (endpoint is None or endpoint in owned):
+            if stop:
+                fail(f"{model} is served by stack {stack} ({stack_file}, ml-platform:serving.models): remove it "
+                     f"there and run pulumi up to stop its endpoint, or give --endpoint for a sandbox")
+            _release_through_stack(ctx, stack_file, model, version, served)
+            return
+        if endpoint in owned:
+            fail(f"endpoint {endpoint} belongs to stack {stack}; mlp deploy changes it only through the stack")
     chosen = target(ctx, target_name, kubeconfig=kubeconfig, dry_run=dry_run, gpus=gpus)
     name = _endpoint(ctx, model, endpoint)
     with errors():
         if stop:
             result = chosen.stop(name)
         else:
-            sm = ctx.aws.client("sagemaker")
-            group = outputs.package_group(ctx.team, model)
-            package = (registry.require_approved(registry.find(sm, group, version)) if version is not None
-                       else registry.latest_approved(sm, group))
+            package = _approved(ctx, model, version)
             result = chosen.deploy(DeployRequest(name, package, ctx.team, instance_type, instance_count), ctx.say)
     emit(ctx, result.as_json(), summary(f"mlp deploy: {name}", {
         "target": target_name.value, "status": result.status, "package": result.package_arn or "-",
         "url": result.url or "-", "detail": result.detail or "-"}))
+
+
+def _release_through_stack(ctx: Context, stack_file: Path, model: str, version: int | None,
+                           served: ServedModel) -> None:
+    """Record the approved version in the stack file (plan-checked), copy its artifact to the other served
+    regions, and apply the stack with `pulumi up` (Automation API) or print the command."""
+    from platform_lib import stack_release
+    from platform_lib.promotion.infra import write_atomically
+
+    with errors():
+        package = _approved(ctx, model, version)
+        try:
+            item = stack_release.release(ctx.stack, stack_file, model, package, ctx.team)
+            ctx.say(f"{model} v{package.version} is served by stack {ctx.stack}: recording it in {stack_file} "
+                    f"and checking the offline plan")
+            old = stack_release.record(item, stack_file.parent)
+        except stack_release.ReleaseRefused as exc:
+            fail(str(exc))
+        try:
+            copied = stack_release.copy_to_regions(ctx.aws, ctx.team, served, item.model_data)
+        except BaseException:
+            write_atomically(stack_file, old)
+            raise
+    try:
+        applied = stack_release.apply(ctx.stack, project_root(), ctx.team.environment, ctx.say)
+    except Exception as exc:  # noqa: BLE001 - pulumi.automation's CommandError and anything under it
+        fail(f"pulumi up of {ctx.stack} failed; {stack_file} records {model} v{package.version} (commit it and "
+             f"re-run {shlex.join(stack_release.up_command(ctx.stack, project_root(), ctx.team.environment))}): "
+             f"{exc}")
+    status = "Applied" if applied.result else "Recorded"
+    document = {"stack": ctx.stack, "model": model, "version": package.version, "packageArn": package.arn,
+                "stackFile": str(stack_file), "image": item.image, "modelData": item.model_data,
+                "copiedTo": copied, "status": status, "result": applied.result, "command": applied.command}
+    emit(ctx, document, summary(f"mlp deploy: {model} v{package.version} through stack {ctx.stack}", {
+        "status": status, "stack file": f"{stack_file} (modelVersions.{model} = {package.version})",
+        "image": item.image, "modelData": item.model_data,
+        **({"pulumi up": applied.result} if applied.result else {"next": applied.command})}))
+    if not applied.result and not ctx.json:
+        typer.echo(applied.command)
+
+
+def _approved(ctx: Context, model: str, version: int | None) -> Any:
+    """The requested version, refused unless Approved; by default the newest Approved one."""
+    from platform_lib import outputs, registry
+
+    sm = ctx.aws.client("sagemaker")
+    group = outputs.package_group(ctx.team, model)
+    if version is not None:
+        return registry.require_approved(registry.find(sm, group, version))
+    return registry.latest_approved(sm, group)
 
 
 def invoke(

@@ -64,7 +64,9 @@ def declarations(stack: str) -> FeaturesConfig:
     return config.features
 
 
-def client(stack: str, backend: BackendName | None, data_dir: Path | None, plan: Path | None) -> FeatureClient:
+def client(stack: str, backend: BackendName | None, data_dir: Path | None, plan: Path | None,
+           session: Any = None) -> FeatureClient:
+    """The stack's feature client on the chosen backend; ``session``: a boto3 session (e.g. of a --profile)."""
     from platform_lib.features.client import FeatureClient
 
     chosen = backend or default_backend()
@@ -86,7 +88,7 @@ def client(stack: str, backend: BackendName | None, data_dir: Path | None, plan:
                  "run pulumi up with this version of the blueprint")
         targets = SageMakerTargets(team.primary_region, dict(team.feature_groups), team.feature_database,
                                    team.athena_workgroup, team.buckets["features"])
-        store = FeatureClient(declarations(stack), SageMakerBackend(targets))
+        store = FeatureClient(declarations(stack), SageMakerBackend(targets, session=session))
     err_console.print(f"backend: {store.backend.describe()}", highlight=False)
     return store
 

@@ -26,6 +26,7 @@ from .delivery import (
     summary,
     target,
 )
+from .features import BackendName
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +39,13 @@ def train(
     target_name: TargetName = TARGET,
     data: Path | None = typer.Option(None, "--data", help="Local folder of channel folders (train/, validation/); "
                                      "uploaded to the team's curated tier once per content."),
-    channel: list[str] = typer.Option([], "--channel", help="NAME=s3://bucket/prefix/ (repeatable)."),
+    channel: list[str] = typer.Option([], "--channel", help="NAME=s3://bucket/prefix/, or NAME=features:GROUP@LABELS: "
+                                      "the point-in-time training set of a feature group for the label events "
+                                      "in the file LABELS, built and uploaded (repeatable)."),
+    features_backend: BackendName | None = typer.Option(None, "--features-backend", help="Feature store of "
+                                                        "features: channels: local or sagemaker (as mlp features)."),
+    features_dir: Path | None = typer.Option(None, "--features-dir", help="Local feature store directory "
+                                             "(as mlp features --data-dir)."),
     hyperparameter: list[str] = typer.Option([], "--hp", help="NAME=VALUE hyperparameter (repeatable)."),
     metric_name: list[str] = typer.Option([], "--metric-name", help="A metric your code prints per epoch "
                                           "(training.metrics; repeatable). Default: the digits example's."),
@@ -64,11 +71,25 @@ def train(
         fail("--source and --entry-point go together: the folder of your code and the script in it")
     if not data and not channel:
         fail("give the training data: --data FOLDER (with train/ and validation/) or --channel NAME=s3://...")
+    if source is not None and entry_point is not None and not (
+            (source / entry_point).is_file() or (source / entry_point / "__main__.py").is_file()):
+        fail(f"--entry-point {entry_point} is neither a file in {source} nor a package with a __main__.py there")
     ctx = context(stack, plan, profile, as_json)
     chosen = target(ctx, target_name, kubeconfig=kubeconfig, dry_run=dry_run, gpus=gpus)
     name = job_name or f"{model}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     with errors():
-        uris = pairs(channel, "--channel")
+        uris, built = {}, {}
+        for key, value in pairs(channel, "--channel").items():
+            spec = channels.FeatureChannel.parse(value)
+            if spec is None:
+                uris[key] = value
+            else:
+                built[key] = spec
+        if built:
+            from .features import client as feature_store
+
+            store = feature_store(stack, features_backend, features_dir, plan, session=ctx.aws.session)
+            uris |= channels.from_features(ctx.aws.client("s3"), ctx.team, model, store, built, ctx.say)
         if data is not None:
             folders = {p.name: p for p in sorted(data.iterdir()) if p.is_dir()} if data.is_dir() else {}
             if not folders:
@@ -76,8 +97,6 @@ def train(
             uris |= channels.upload(ctx.aws.client("s3"), ctx.team, model, folders)
         source_uri = None
         if source is not None and entry_point is not None:
-            if not (source / entry_point).is_file():
-                fail(f"--entry-point {entry_point} is not a file in {source}")
             packed = bundle.pack(source, "source")
             bucket, key_arn = outputs.models_location(ctx.team)
             source_uri, sent = bundle.upload(ctx.aws.client("s3"), packed, bucket, f"source/{model}", key_arn)

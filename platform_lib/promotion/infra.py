@@ -13,7 +13,7 @@ import copy
 import difflib
 import io
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,18 +230,28 @@ def _yaml() -> YAML:
     return yaml
 
 
-def set_model_version(path: Path, model: str, version: int) -> None:
-    """Record in a stack file (``ml-platform:modelVersions``) the package version it serves; comments kept."""
+def edited(text: str, edit: Callable[[CommentedMap], None]) -> str:
+    """A stack file's text after ``edit`` changed its ``config`` mapping in place; comments and order kept."""
     yaml = _yaml()
-    document = yaml.load(path.read_text(encoding="utf-8"))
-    config = document["config"]
+    document = yaml.load(text)
+    edit(document["config"])
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def record_version(config: CommentedMap, model: str, version: int) -> None:
+    """``ml-platform:modelVersions.<model> = version`` in a stack file's config mapping."""
     key = f"{NAMESPACE}:modelVersions"
     if key not in config:
         config[key] = CommentedMap()
     config[key][model] = version
-    out = io.StringIO()
-    yaml.dump(document, out)
-    write_atomically(path, out.getvalue())
+
+
+def set_model_version(path: Path, model: str, version: int) -> None:
+    """Record in a stack file (``ml-platform:modelVersions``) the package version it serves; comments kept."""
+    text = edited(path.read_text(encoding="utf-8"), lambda config: record_version(config, model, version))
+    write_atomically(path, text)
 
 
 def model_version(path: Path, model: str) -> int | None:

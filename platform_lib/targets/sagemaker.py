@@ -149,16 +149,18 @@ class SageMakerTarget(Target):
         return model, config
 
     def _stack_owned(self, team: TeamOutputs, endpoint: str) -> bool:
-        owned: dict[str, Any] = getattr(team, "endpoints", None) or {}
-        return endpoint in owned or endpoint in {v for v in owned.values() if isinstance(v, str)}
+        """An endpoint of the stack's serving (``endpoints``: model -> region -> name); `mlp deploy` releases
+        those through the stack (``platform_lib.stack_release``), this is the library's own safety net."""
+        owned: dict[str, dict[str, str]] = getattr(team, "endpoints", None) or {}
+        return endpoint in {name for by_region in owned.values() for name in by_region.values()}
 
     def deploy(self, request: DeployRequest, progress: Progress = quiet) -> Deployment:
         package = registry.require_approved(request.package)
         team = request.team
         if self._stack_owned(team, request.endpoint):
-            raise TargetError(f"endpoint {request.endpoint} belongs to stack {self.stack}: set the model version "
-                              f"in stacks/Pulumi.{self.stack}.yaml, check it with `mlp plan --stack {self.stack}` "
-                              f"and apply it with `pulumi up --stack {self.stack}`")
+            raise TargetError(f"endpoint {request.endpoint} belongs to stack {self.stack}: release a version to it "
+                              f"with `mlp deploy --stack {self.stack} --target sagemaker` (stack file, offline "
+                              f"plan, pulumi up), never directly")
         model, config = self.endpoint_requests(request, time.strftime("%Y%m%d%H%M%S"))
         region = team.primary_region
         self._check([

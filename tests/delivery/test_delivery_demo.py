@@ -58,4 +58,4 @@ def test_ctrl_c_during_training_leaves_nothing_running(tmp_path):
     while _training_processes(f"SAGEMAKER_BASE_DIR={tmp_path}") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _training_processes(f"SAGEMAKER_BASE_DIR={tmp_path}") == []
-    assert not list(tmp_path.glob("mlp-digits-*"))   # the temporary SAGEMAKER_BASE_DIR is gone
+    assert not list(tmp_path.glob("mlp-scorer-*"))   # the temporary SAGEMAKER_BASE_DIR is gone

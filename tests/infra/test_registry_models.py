@@ -16,10 +16,11 @@ CARD = "aws:sagemaker/modelCard:ModelCard"
 
 def test_each_declared_model_gets_a_group_named_after_the_team(plans):
     view = plans["fraud-dev"]
-    (group,) = view.of_type(GROUP)
-    assert group.inputs["modelPackageGroupName"] == "fraud-dev-digits"
-    assert group.retain_on_delete and not group.protect
-    assert plans["fraud-dev"].plan.outputs["modelPackageGroups"] == {"digits": "fraud-dev-digits"}
+    groups = view.of_type(GROUP)
+    assert [g.inputs["modelPackageGroupName"] for g in groups] == ["fraud-dev-digits", "fraud-dev-scorer"]
+    assert all(g.retain_on_delete and not g.protect for g in groups)
+    assert plans["fraud-dev"].plan.outputs["modelPackageGroups"] == {"digits": "fraud-dev-digits",
+                                                                     "scorer": "fraud-dev-scorer"}
     assert plans["vision-prod"].plan.outputs["modelPackageGroups"] == {"defects": "vision-prod-defects"}
     (prod_group,) = plans["fraud-prod"].of_type(GROUP)
     assert prod_group.protect
@@ -27,7 +28,7 @@ def test_each_declared_model_gets_a_group_named_after_the_team(plans):
 
 def test_the_group_policy_lets_only_the_reader_accounts_read(plans):
     view = plans["fraud-dev"]
-    (policy,) = view.of_type(GROUP_POLICY)
+    policy, _ = view.of_type(GROUP_POLICY)   # digits, then scorer
     document = json.loads(policy.inputs["resourcePolicy"])
     (statement,) = document["Statement"]
     assert statement["Principal"] == {"AWS": ["arn:aws:iam::222222222222:root"]}

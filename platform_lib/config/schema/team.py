@@ -51,8 +51,8 @@ class TeamConfig(StackBase):
     model_versions: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")],
                          Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict, json_schema_extra=PER_ENVIRONMENT,
-        description="model -> package version this environment serves; written by `mlp promote model` and "
-                    "`mlp rollback`")
+        description="model -> package version this environment serves; written by `mlp promote model`, "
+                    "`mlp rollback` and `mlp deploy` (stack-served models)")
 
     @property
     def platform_stack_name(self) -> str:

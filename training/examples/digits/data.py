@@ -72,7 +72,9 @@ def _rows(path: Path) -> list[list[str]]:
         raise DataError(f"{path} is not a readable CSV file ({exc}).") from None
 
 
-def _read_file(path: Path, label: str) -> Table:
+def _read_file(path: Path, label: str, only: Sequence[str] = ()) -> Table:
+    """The file's rows; with ``only``, just those feature columns (the others, e.g. ids and times, are
+    not read as numbers)."""
     rows = _rows(path)
     if not rows:
         raise DataError(f"{path} is empty; expected a header row and data rows.")
@@ -84,13 +86,23 @@ def _read_file(path: Path, label: str) -> Table:
                         f"its header starts with {list(header[:5])}.")
     if len(header) < 2:
         raise DataError(f"{path} has no feature columns besides '{label}'.")
-    label_at = header.index(label)
+    missing = [name for name in only if name not in header]
+    if missing:
+        raise DataError(f"{path} has no column(s) {missing} named by the feature_columns hyperparameter; "
+                        f"its header is {list(header)}.")
+    if label in only:
+        raise DataError(f"feature_columns names the label column '{label}'.")
     body = rows[1:]
     if not body:
         raise DataError(f"{path} has a header but no data rows.")
     for line, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise DataError(f"{path} line {line} has {len(row)} fields, the header has {len(header)}.")
+    if only:
+        keep = [header.index(name) for name in (*only, label)]
+        body = [[row[i] for i in keep] for row in body]
+        header = (*only, label)
+    label_at = header.index(label)
     labels = [row[label_at].strip() for row in body]
     values = [row[:label_at] + row[label_at + 1:] for row in body]
     try:
@@ -118,11 +130,11 @@ def _locate_bad_value(path: Path, header: tuple[str, ...], label_at: int, values
     raise DataError(f"{path} contains values that are not numbers.")
 
 
-def _read_channel(channel: Channel, label: str) -> tuple[Table, list[FileDigest]]:
+def _read_channel(channel: Channel, label: str, only: Sequence[str] = ()) -> tuple[Table, list[FileDigest]]:
     tables: list[Table] = []
     digests: list[FileDigest] = []
     for path in csv_files(channel):
-        table = _read_file(path, label)
+        table = _read_file(path, label, only)
         if tables and table.columns != tables[0].columns:
             raise DataError(f"{path} has columns {list(table.columns)[:5]}..., other files of channel "
                             f"'{channel.name}' have {list(tables[0].columns)[:5]}...; all files must share one header.")
@@ -154,8 +166,11 @@ def _encode(labels: Sequence[str], classes: tuple[int | str, ...], channel: str)
     return np.asarray([index[v] for v in labels], dtype=np.int64)
 
 
-def load(channels: Mapping[str, Channel], label: str, world_size: int = 1) -> Dataset:
-    """Read and check both channels; every problem raises a :class:`DataError` naming file and line."""
+def load(channels: Mapping[str, Channel], label: str, world_size: int = 1,
+         feature_columns: Sequence[str] = ()) -> Dataset:
+    """Read and check both channels; every problem raises a :class:`DataError` naming file and line.
+
+    ``feature_columns`` picks the columns to train on, in that order (default: all but the label)."""
     missing = [name for name in REQUIRED_CHANNELS if name not in channels]
     if missing:
         raise DataError(f"missing channel(s) {missing}: this trainer needs CSV channels "
@@ -163,8 +178,8 @@ def load(channels: Mapping[str, Channel], label: str, world_size: int = 1) -> Da
     if world_size > 1 and channels["train"].distribution == "ShardedByS3Key":
         raise DataError("channel 'train' is ShardedByS3Key, but distributed training shards the data "
                         "itself; use S3DistributionType FullyReplicated.")
-    train, train_files = _read_channel(channels["train"], label)
-    validation, validation_files = _read_channel(channels["validation"], label)
+    train, train_files = _read_channel(channels["train"], label, feature_columns)
+    validation, validation_files = _read_channel(channels["validation"], label, feature_columns)
     if set(validation.columns) != set(train.columns):
         extra = sorted(set(validation.columns) ^ set(train.columns))[:5]
         raise DataError(f"the validation channel's columns differ from the train channel's (e.g. {extra}).")

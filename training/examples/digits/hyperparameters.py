@@ -25,6 +25,8 @@ class Hyperparameters(BaseModel):
     dropout: float = Field(0.1, ge=0, lt=1, description="dropout after each hidden layer")
     seed: int = Field(42, ge=0, lt=2**32, description="seeds init, shuffling and dropout")
     label_column: str = Field("label", min_length=1, description="CSV column holding the class")
+    feature_columns: tuple[str, ...] = Field((), description="CSV columns to train on, e.g. 'amount,count_24h' "
+                                             "(default: every column but the label)")
 
     @field_validator("epochs", "batch_size", "seed", "lr", "weight_decay", "momentum", "dropout", mode="before")
     @classmethod
@@ -43,6 +45,13 @@ class Hyperparameters(BaseModel):
             if not parts or not all(p.isdigit() for p in parts):
                 raise ValueError("must be a comma-separated list of positive integers, e.g. '128,64'")
             return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("feature_columns", mode="before")
+    @classmethod
+    def _split_columns(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("hidden_sizes")

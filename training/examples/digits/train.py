@@ -229,7 +229,7 @@ class Trainer:
 def run(env: TrainingEnv, hp: Hyperparameters, stop: StopSignal) -> Outcome:
     """Check the topology and the data, then train."""
     ctx = distributed.resolve(env)
-    dataset = data.load(env.channels, hp.label_column, ctx.world_size)
+    dataset = data.load(env.channels, hp.label_column, ctx.world_size, hp.feature_columns)
     log.info("rank=%d world_size=%d launcher=%s device=%s train_rows=%d validation_rows=%d features=%d "
              "classes=%d data_sha256=%s", ctx.rank, ctx.world_size, ctx.launcher, ctx.device,
              len(dataset.train_y), len(dataset.validation_y), len(dataset.feature_names),
