@@ -65,7 +65,7 @@ _S3_BUCKET_READ = ("s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfigurat
                    "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
                    "s3:GetEncryptionConfiguration")
 _TAG_EC2 = ("ec2:CreateTags", "ec2:DeleteTags")
-_TAG_SAGEMAKER = ("sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags")
+_TAG_SAGEMAKER = ("sagemaker:*Tags",)   # AddTags, DeleteTags, ListTags (one pattern: the CI policy is near 10,240)
 
 
 def _types(*types: ResourceType) -> Mapping[str, ResourceType]:
@@ -219,8 +219,7 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                physical_name="modelPackageGroupName", name_scope="region",
                outputs={"modelPackageGroupName": "{name}"},
                deploy_actions=("sagemaker:CreateModelPackageGroup", "sagemaker:DescribeModelPackageGroup",
-                               "sagemaker:DeleteModelPackageGroup", "sagemaker:AddTags", "sagemaker:DeleteTags",
-                               "sagemaker:ListTags")),
+                               "sagemaker:DeleteModelPackageGroup", *_TAG_SAGEMAKER)),
     _blueprint("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
                deploy_actions=("sagemaker:PutModelPackageGroupPolicy", "sagemaker:GetModelPackageGroupPolicy",
                                "sagemaker:DeleteModelPackageGroupPolicy")),
@@ -228,8 +227,7 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                arn="arn:aws:sagemaker:{region}:{account}:model-card/{name}",
                physical_name="modelCardName", name_scope="region",
                deploy_actions=("sagemaker:CreateModelCard", "sagemaker:DescribeModelCard", "sagemaker:UpdateModelCard",
-                               "sagemaker:DeleteModelCard", "sagemaker:AddTags", "sagemaker:DeleteTags",
-                               "sagemaker:ListTags")),
+                               "sagemaker:DeleteModelCard", *_TAG_SAGEMAKER)),
     _blueprint("aws:ecr/repository:Repository", id="{name}", stateful=True,
                arn="arn:aws:ecr:{region}:{account}:repository/{name}", physical_name="name", name_scope="region",
                outputs={"repositoryUrl": "{account}.dkr.ecr.{region}.amazonaws.com/{name}", "registryId": "{account}"},
@@ -244,7 +242,7 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                outputs={"trackingServerUrl": "https://t-{digest}.{region}.experiments.sagemaker.aws"},
                deploy_actions=("sagemaker:CreateMlflowTrackingServer", "sagemaker:DescribeMlflowTrackingServer",
                                "sagemaker:UpdateMlflowTrackingServer", "sagemaker:DeleteMlflowTrackingServer",
-                               "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags", "iam:PassRole")),
+                               *_TAG_SAGEMAKER, "iam:PassRole")),
     _blueprint("aws:sns/topic:Topic", id="{arn}", arn="arn:aws:sns:{region}:{account}:{name}", physical_name="name",
                name_scope="region",
                deploy_actions=("sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes",
@@ -283,8 +281,8 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                arn="arn:aws:sagemaker:{region}:{account}:feature-group/{name}", physical_name="featureGroupName",
                name_scope="region", stateful=True,
                deploy_actions=("sagemaker:CreateFeatureGroup", "sagemaker:DescribeFeatureGroup",
-                               "sagemaker:UpdateFeatureGroup", "sagemaker:DeleteFeatureGroup", "sagemaker:AddTags",
-                               "sagemaker:ListTags", "sagemaker:DeleteTags", "iam:PassRole")),
+                               "sagemaker:UpdateFeatureGroup", "sagemaker:DeleteFeatureGroup", *_TAG_SAGEMAKER,
+                               "iam:PassRole")),
     _blueprint("aws:glue/catalogDatabase:CatalogDatabase", id="{account}:{name}",
                arn="arn:aws:glue:{region}:{account}:database/{name}", physical_name="name", name_scope="region",
                stateful=True,
@@ -329,6 +327,16 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                                "application-autoscaling:DescribeScalingPolicies",
                                "application-autoscaling:DeleteScalingPolicy", "cloudwatch:PutMetricAlarm",
                                "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms")),
+    # -- retraining pipelines (infra/components/retraining.py) --
+    _blueprint("aws:sagemaker/pipeline:Pipeline", id="{name}",
+               arn="arn:aws:sagemaker:{region}:{account}:pipeline/{name}", physical_name="pipelineName",
+               name_scope="region",
+               # Create/Describe/Update/DeletePipeline (IAM's pattern; the CI policy is near its 10,240 characters)
+               deploy_actions=("sagemaker:*Pipeline", *_TAG_SAGEMAKER, "iam:PassRole")),
+    _blueprint("aws:scheduler/schedule:Schedule", id="default/{name}",
+               arn="arn:aws:scheduler:{region}:{account}:schedule/default/{name}", physical_name="name",
+               name_scope="region",
+               deploy_actions=("scheduler:*Schedule", "iam:PassRole")),   # Create/Get/Update/DeleteSchedule
     # -- stateful types the protection rule knows, whether or not the program creates them yet ---
     ResourceType("aws:s3/bucketV2:BucketV2", stateful=True),
     ResourceType("aws:sagemaker/domain:Domain", stateful=True),

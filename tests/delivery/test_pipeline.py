@@ -122,17 +122,26 @@ def test_retraining_needs_a_gate_and_its_schedule_and_instance_are_per_environme
 # ---- mlp pipeline show|run on moto --------------------------------------------------------------------------
 
 def stacks_with_retraining(tmp_path: Path, gate: str) -> Path:
+    """The example stacks, with fraud-dev's digits retrained on a short run and gated by ``gate``."""
     directory = tmp_path / "stacks"
     shutil.copytree(ROOT / "stacks", directory)
     path = directory / "Pulumi.fraud-dev.yaml"
     text = path.read_text()
     declared = '        gates: ["validation_accuracy >= 0.95"]\n'
-    assert declared in text
-    path.write_text(text.replace(declared, f'        gates: ["{gate}"]\n        retraining:\n'
-                                 f'          image: fraud/training:1.2.0\n          servingImage: fraud/serving:1.4.0\n'
-                                 f'          hyperparameters: {{epochs: "3", lr: "0.01"}}\n'
-                                 f'          dataPrefix: datasets/digits/\n'))
+    retraining = "          instanceType: ml.m5.large\n"
+    assert declared in text and retraining in text
+    text = text.replace(declared, f'        gates: ["{gate}"]\n')
+    path.write_text(text.replace(retraining, retraining + '          hyperparameters: {epochs: "3", lr: "0.01"}\n'
+                                 '          dataPrefix: datasets/digits/\n'))
     return directory
+
+
+def without_retraining(stacks: Path) -> Path:
+    path = stacks / "Pulumi.fraud-dev.yaml"
+    text = path.read_text()
+    start = text.index("        # Retrained weekly")
+    path.write_text(text[:start] + text[text.index("  # Served cheaply"):])
+    return stacks
 
 
 @pytest.fixture
@@ -157,12 +166,12 @@ def test_show_prints_the_definition_of_the_stack_file(mlp, tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--model", "nope"], "unknown model 'nope'; declared: digits"),
-    (["--model", "digits", "--stacks-dir", "ROOT"], "model 'digits' declares no retraining"),
+    (["--model", "digits", "--stacks-dir", "NONE"], "model 'digits' declares no retraining"),
     (["--model", "digits", "--target", "sagemaker"], "start-pipeline-execution"),
 ])
 def test_bad_input_exits_2(mlp, tmp_path, args, message):
     stacks = stacks_with_retraining(tmp_path, "validation_accuracy >= 0.9")
-    args = [str(ROOT / "stacks") if a == "ROOT" else a for a in args]
+    args = [str(without_retraining(stacks)) if a == "NONE" else a for a in args]
     if "--stacks-dir" not in args:
         args += ["--stacks-dir", str(stacks)]
     code, output = mlp("pipeline", "run", "--stack", "fraud-dev", *args)

@@ -17,7 +17,7 @@ def target_arn(view, resource, account: str, action: str) -> str:
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
         return (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("executionRoleArn")
-                or inputs["roleArn"])
+                or inputs.get("roleArn") or inputs["target"]["roleArn"])   # the schedule's target role
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
         "aws:sagemaker/featureGroup:FeatureGroup": "arn:aws:sagemaker:{region}:{account}:feature-group/{name}",
@@ -48,6 +48,8 @@ def target_arn(view, resource, account: str, action: str) -> str:
         "aws:sns/topic:Topic": ("sns", "{}", "name"),
         "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{}", "name"),
         "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{}", "name"),
+        "aws:sagemaker/pipeline:Pipeline": ("sagemaker", "pipeline/{}", "pipelineName"),   # issue 14
+        "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/{}", "name"),
     }
     if resource.type == "aws:ecr/repository:Repository" and action.startswith("kms:"):
         return inputs["encryptionConfigurations"][0]["kmsKey"]   # ECR's grant on the repository's key
