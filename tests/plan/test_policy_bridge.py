@@ -110,6 +110,10 @@ MUTATIONS = {
         r, "fraud-dev-analytics", "aws:athena/workgroup:Workgroup").inputs["configuration"].pop(
         "bytesScannedCutoffPerQuery")),
     **REGISTRY_MUTATIONS,
+    # Issue 14: a retraining step edited by hand to write its model without the KMS key.
+    "sagemaker-pipeline-steps-guarded": ("fraud-prod", "fraud-prod-digits-retrain", rewrite_policy(
+        "fraud-prod-digits-retrain", "aws:sagemaker/pipeline:Pipeline", "pipelineDefinition",
+        lambda doc: doc["Steps"][0]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
 }
 
 
