@@ -215,3 +215,32 @@ def test_local_run_trains_evaluates_checks_and_registers_pending(mlp, team, tmp_
     assert code == 2
     assert "metrics.validation_accuracy.value > 1: got" in " ".join(output.split())
     assert len(_packages(team)) == 1   # below the gate: nothing registered
+
+
+def _archive(path: Path, files: dict[str, str]) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_the_evaluation_step_writes_the_cards_metrics_or_fails_with_a_reason(tmp_path, monkeypatch):
+    from training import evaluation
+
+    monkeypatch.setenv("SAGEMAKER_PROCESSING_DIR", str(tmp_path))
+    (tmp_path / "model").mkdir()
+    card = json.dumps({"metrics": {"validation_accuracy": 0.97, "epoch": 3, "passed": True, "note": "x"}})
+    _archive(tmp_path / "model" / "model.tar.gz", {"model.pt": "w", "model_card.json": card})
+    assert evaluation.main() == 0
+    written = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert written == {"metrics": {"epoch": {"value": 3.0}, "validation_accuracy": {"value": 0.97}}}
+
+    _archive(tmp_path / "model" / "model.tar.gz", {"model.pt": "w", "code/model_card.json": card})
+    assert evaluation.main() == 1
+    assert "holds no model_card.json at its top level" in (tmp_path / "evaluation" / "failure").read_text()
