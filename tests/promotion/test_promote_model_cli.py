@@ -41,7 +41,8 @@ def planned(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture
 def world(planned, tmp_path):
     stacks, plan = planned
-    with emulator.running(account_id="111111111111"):
+    with emulator.running(account_id="111111111111") as server:
+        server.reset()   # moto's state lives in this process: other modules' servers leave theirs behind
         session = aws.session(region="eu-west-1", max_attempts=1)
         applied = plan
         for stack in (SOURCE, TARGET):
