@@ -57,10 +57,11 @@ def pipeline_role_document(names: Names, region: str, model: str, package_group_
               StringEquals={"iam:PassedToService": "sagemaker.amazonaws.com"}),
         allow(["s3:GetObject"], [f"{models_bucket_arn}/evaluation/{model}/*"], sid="ReadTheEvaluation",
               **documents.in_account(account)),
-        allow(["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"], [models_key_arn],
+        allow(["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], [models_key_arn],
               sid="ModelsKeyThroughSageMakerAndS3",
               **{"ForAnyValue:StringEquals": {"kms:ViaService": [f"sagemaker.{region}.amazonaws.com",
                                                                 f"s3.{region}.amazonaws.com"]}}),
+        documents.grants_for_aws_resources(models_key_arn, sid="ModelsKeyGrantsForTheJobs"),  # their volumes
         *sagemaker_guardrails(subnet_ids, security_group_ids, [models_key_arn]),
     )
 

@@ -53,7 +53,7 @@ def test_the_pipeline_role_may_run_its_jobs_register_and_nothing_else(plans):
         ["iam:PassRole"], [f"arn:aws:iam::{account}:role/fraud-prod-sagemaker-execution"])
     assert allowed["ReadTheEvaluation"][1] == [f"arn:aws:s3:::fraud-prod-models-{account}-euw1/evaluation/digits/*"]
     assert set(allowed) == {"Jobs", "RegisterIntoTheModelsGroup", "JobsRunAsTheExecutionRole", "ReadTheEvaluation",
-                            "ModelsKeyThroughSageMakerAndS3"}
+                            "ModelsKeyThroughSageMakerAndS3", "ModelsKeyGrantsForTheJobs"}
     denied = {s["Sid"] for s in document["Statement"] if s["Effect"] == "Deny"}
     assert "SageMakerOnlyInVpcSubnets" in denied   # the jobs it starts stay in the platform's VPC
 
