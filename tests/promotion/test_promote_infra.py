@@ -164,3 +164,16 @@ def test_served_model_capacity_is_marked_per_environment_in_the_schema():
                       "rollout", "data_capture_percent", "batch_schedule"}
     assert per_environment(ServingConfig.model_fields["hosted_zone"])
     assert not per_environment(ServedModel.model_fields["image"])
+
+
+def test_dry_run_lists_the_per_environment_values_a_new_item_brings(stacks):
+    path = stacks / "Pulumi.fraud-staging.yaml"
+    path.write_text(path.read_text().replace(
+        "maxCapacity: 1\n", "maxCapacity: 1\n      - name: ranker\n        image: fraud/ranker:0.2.0\n"
+        "        modelData: ranker/1/model.tar.gz\n        instanceType: ml.t2.medium\n        maxCapacity: 1\n"))
+    result = CliRunner().invoke(app, ["promote", "infra", "--from", "fraud-staging", "--to", "fraud-prod",
+                                      "--stacks-dir", str(stacks), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "~ serving.models[ranker] (added) per-environment values of fraud-staging carried with this new item, " \
+           "review them for fraud-prod: instanceType, maxCapacity" in output
