@@ -53,6 +53,8 @@ class Change:
     source: Any
     review: tuple[str, ...] = ()
     """Per-environment keys of an item new in the target, carried from the source: size them for the target."""
+    after: str | None = None
+    """An item new in the target goes after this item (its predecessor in the source list; None: first)."""
 
     @property
     def key(self) -> str:
@@ -148,12 +150,15 @@ def _diff_items(model: type[BaseModel], src: list[Any], dst: list[Any], at: tupl
     """A list of named items, item by item (matched on ``name``), so per-environment keys inside stay."""
     old = {str(item["name"]): item for item in dst}
     new = {str(item["name"]): item for item in src}
+    order = list(new)
     for name in [*old, *(n for n in new if n not in old)]:
         path = (*at, Item(name))
         if name not in new:
             yield Change(path, _plain(old[name]), None)
         elif name not in old:  # a new item: the target has nothing of its own yet, so all of it is carried
-            yield Change(path, None, _plain(new[name]), _per_environment_keys(model, new[name], environments))
+            index = order.index(name)
+            yield Change(path, None, new[name], _per_environment_keys(model, new[name], environments),
+                         after=order[index - 1] if index else None)   # the source's node: its style too
         else:
             yield from _diff(model, new[name], old[name], path, environments)
 
@@ -232,8 +237,10 @@ def apply(target: Path, changes: list[Change]) -> str:
                 if nodes[depth]:
                     break
                 del nodes[depth - 1][_index(nodes[depth - 1], path[depth - 1])]
-        elif isinstance(last, Item) and _find(parent, last) is None:
-            parent.append(copy.deepcopy(change.source))
+        elif isinstance(last, Item) and _find(parent, last) is None:   # where the source has it
+            predecessor = _find(parent, Item(change.after)) if change.after is not None else -1
+            index = len(parent) if predecessor is None else predecessor + 1
+            parent.insert(index, copy.deepcopy(change.source))
         elif isinstance(parent[_index(parent, last)], (CommentedMap, CommentedSeq)):
             _merge_into(parent, _index(parent, last), change.source)
         else:

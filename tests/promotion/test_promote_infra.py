@@ -177,3 +177,17 @@ def test_dry_run_lists_the_per_environment_values_a_new_item_brings(stacks):
     output = " ".join(result.output.split())
     assert "~ serving.models[ranker] (added) per-environment values of fraud-staging carried with this new item, " \
            "review them for fraud-prod: instanceType, maxCapacity" in output
+
+
+def test_a_new_item_lands_where_the_source_has_it(stacks):
+    """A feature added between two others in staging is added between the same two in prod."""
+    path = stacks / "Pulumi.fraud-staging.yaml"
+    amount = "          - {name: amount, type: Fractional, description: Amount in EUR}\n"
+    currency = "          - {name: currency, type: String, description: ISO 4217 code}\n"
+    assert amount in path.read_text()
+    path.write_text(path.read_text().replace(amount, amount + currency, 1))
+    src, dst = infra.load_pair(stacks, "fraud-staging", "fraud-prod")
+    changes = [c for c in infra.promotable_changes(src, dst) if c.key.startswith("features")]
+    assert [(c.key, c.after) for c in changes] == [("features.groups[transactions].features[currency]", "amount")]
+    after = infra.apply(dst.path, changes)
+    assert amount + currency + "          - {name: merchant_category" in after
