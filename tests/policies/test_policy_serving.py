@@ -84,7 +84,8 @@ def pipeline(train: dict[str, Any] | None = None, evaluate: dict[str, Any] | Non
                 "EnableInterContainerTrafficEncryption": True, **(train or {})}
     processing = {"ProcessingOutputConfig": {"KmsKeyId": KEY},
                   "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.g5.xlarge"}},   # local NVMe
-                  "NetworkConfig": {"VpcConfig": VPC, "EnableInterContainerTrafficEncryption": True}, **(evaluate or {})}
+                  "NetworkConfig": {"VpcConfig": VPC, "EnableInterContainerTrafficEncryption": True},
+                  **(evaluate or {})}
     register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {}}
     steps = [{"Name": "Train", "Type": "Training", "Arguments": training},
              {"Name": "Check", "Type": "Condition", "Arguments": {"Conditions": [], "IfSteps": [
