@@ -33,6 +33,7 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+    "eks:DescribeAddonVersions", "autoscaling:Describe*",
     "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
     "cloudwatch:DescribeAlarms",
 )
@@ -42,13 +43,15 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
-    # Registries, tracking, alerting and budgets: one statement, each service's names of this environment.
-    # (the actions name the service; every other name of theirs carries the environment)
+    # Services whose every resource name carries the environment (`<scope>-<env>-*`), plus ECR repositories
+    # (`ml-platform/*`, shared by the environment's stacks): one statement, as the actions name the service.
     operations = [f"arn:aws:ecr:*:{account}:repository/*", f"arn:aws:*:*:{account}:{env}"]
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
-        ("OidcProvider", "iam:*OpenIDConnectProvider*", [names.oidc_provider_arn()]),
+        # CI's identity provider, and each cluster's IRSA issuer (oidc.eks.<region>.amazonaws.com/id/<id>)
+        ("OidcProvider", "iam:*OpenIDConnectProvider*",
+         [names.oidc_provider_arn(), f"arn:aws:iam::{account}:oidc-provider/oidc.eks.*"]),
         ("Roles", "iam:*Role*", [names.environment_role_arns(), service_linked]),  # incl. PassRole, inline policies
         ("Policies", "iam:*", [names.environment_policy_arns()]),
         ("S3Account", "s3:*AccountPublicAccessBlock", ["*"]),  # the account's own: s3:ResourceAccount holds
@@ -59,12 +62,15 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        # feature groups, models, endpoints, package groups, model cards, tracking servers ... named `<scope>-<env>-*`
-        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
-        ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
-        *(("Operations", f"{service}:*", operations) for service in ("ecr", "sns", "cloudwatch", "events", "budgets",
-                                                                         "scheduler")),
+        # Managed node groups' Auto Scaling groups (scale-from-zero tags); this account's groups, as the ASG name
+        # pattern (eks-<node group>-<uuid>) would not fit the CI boundary's size limit
+        ("Asgs", "autoscaling:*", [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*"]),
+        # feature groups, models, endpoints, package groups, tracking servers; workgroups; clusters and their
+        # node groups, add-ons, access entries (`<kind>/<cluster>/...`); topics, rules, budgets, registries; schedules
+        *(("Operations", f"{service}:*", operations)
+          for service in ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets",
+                          "scheduler")),
         ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
         ("Autoscaling", "application-autoscaling:*",
          [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
@@ -134,9 +140,24 @@ def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
     network ... ARNs of this account and environment), except where a verb would reach data. Without
     statement ids: a boundary is one managed policy of at most 6,144 characters."""
-    return [{key: value for key, value in
-             {**statement, "Action": _ceiling_actions(statement["Sid"], statement["Action"])}.items() if key != "Sid"}
-            for statement in deploy_statements(names, types)]
+    widened = [{key: value for key, value in
+                {**statement, "Action": _ceiling_actions(statement["Sid"], statement["Action"])}.items()
+                if key != "Sid"}
+               for statement in deploy_statements(names, types)]
+    return [s for i, s in enumerate(widened) if not any(_covers(other, s) for j, other in enumerate(widened) if j != i)]
+
+
+def _covers(wider: Statement, statement: Statement) -> bool:
+    """Whether `wider` allows all that `statement` allows (same condition, its resources and actions among
+    wider's patterns), so the ceiling can leave `statement` out."""
+    def listed(value) -> list[str]:
+        return value if isinstance(value, list) else [value]
+
+    def among(items, patterns) -> bool:
+        return all(any(fnmatchcase(item, p) for p in listed(patterns)) for item in listed(items))
+
+    return (wider.get("Condition") == statement.get("Condition") and wider != statement
+            and among(statement["Resource"], wider["Resource"]) and among(statement["Action"], wider["Action"]))
 
 
 # Scopes of one resource type that holds no data: a noun, not a verb, bounds them (shorter; the CI

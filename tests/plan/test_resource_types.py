@@ -37,8 +37,8 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
     assert warm_up_modules("aws") == [
-        "appautoscaling", "athena", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr", "glue",
-        "guardduty", "iam", "kms", "s3", "sagemaker", "scheduler", "sns",
+        "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr",
+        "eks", "glue", "guardduty", "iam", "kms", "s3", "sagemaker", "scheduler", "sns",
     ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
@@ -72,6 +72,9 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:glue/catalogDatabase:CatalogDatabase": ("name", "region"),
         "aws:glue/crawler:Crawler": ("name", "region"),
         "aws:athena/workgroup:Workgroup": ("name", "region"),
+        "aws:eks/cluster:Cluster": ("name", "region"),
+        "aws:eks/nodeGroup:NodeGroup": ("nodeGroupName", "region"),
+        "aws:ec2/launchTemplate:LaunchTemplate": ("name", "region"),
         "aws:sagemaker/endpoint:Endpoint": ("name", "region"),
         "aws:sagemaker/pipeline:Pipeline": ("pipelineName", "region"),
         "aws:scheduler/schedule:Schedule": ("name", "region"),
@@ -131,10 +134,22 @@ def test_mocks_ec2_ids_kms_keys_and_unnamed_resources():
 
 
 def test_mocks_answer_only_invokes_the_program_calls():
-    assert list(plan_mocks._INVOKES) == ["aws:index/getAvailabilityZones:getAvailabilityZones"]
+    assert list(plan_mocks._INVOKES) == ["aws:index/getAvailabilityZones:getAvailabilityZones",
+                                         "aws:ec2/getPrefixList:getPrefixList"]   # tenancy's S3 prefix list
 
 
 def test_kubernetes_objects_get_their_name_and_namespace_as_id():
     resource_id, state = answer("kubernetes:core/v1:ConfigMap", "cm", {"metadata": {"namespace": "team"}})
     assert resource_id == "team/cm"
     assert state["metadata"]["name"] == "cm" and re.fullmatch(r"[0-9a-f-]{36}", state["metadata"]["uid"])
+
+
+def test_eks_outputs_nest_like_the_provider_returns_them():
+    resource_id, state = answer("aws:eks/cluster:Cluster", "c", {"name": "platform-dev-eks-euw1"})
+    assert resource_id == "platform-dev-eks-euw1"
+    issuer = state["identities"][0]["oidcs"][0]["issuer"]
+    assert re.fullmatch(r"https://oidc\.eks\.[a-z0-9-]+\.amazonaws\.com/id/[0-9A-F]{32}", issuer)
+    assert state["endpoint"].endswith(".eks.amazonaws.com") and state["certificateAuthority"]["data"]
+    resource_id, state = answer("aws:eks/nodeGroup:NodeGroup", "g", {"clusterName": "c1", "nodeGroupName": "gpu"})
+    assert resource_id == "c1:gpu"
+    assert state["resources"][0]["autoscalingGroups"][0]["name"].startswith("eks-gpu-")
