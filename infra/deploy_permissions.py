@@ -67,9 +67,10 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         # pattern (eks-<node group>-<uuid>) would not fit the CI boundary's size limit
         ("Asgs", "autoscaling:*", [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*"]),
         # feature groups, models, endpoints, package groups, tracking servers; workgroups; clusters and their
-        # node groups, add-ons, access entries (`<kind>/<cluster>/...`); topics, rules, budgets, registries
+        # node groups, add-ons, access entries (`<kind>/<cluster>/...`); topics, rules, budgets, registries; schedules
         *(("Operations", f"{service}:*", operations)
-          for service in ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets")),
+          for service in ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets",
+                          "scheduler")),
         ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
         ("Autoscaling", "application-autoscaling:*",
          [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),

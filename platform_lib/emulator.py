@@ -90,7 +90,9 @@ def provision(aws: Aws, team: TeamOutputs, models: Iterable[str] = ()) -> TeamOu
 
     def bucket(name: str, region: str, key_arn: str | None) -> None:
         s3 = aws.client("s3", region)
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        # S3 refuses us-east-1 as a location constraint: buckets there are created without one.
+        s3.create_bucket(Bucket=name, **({} if region == "us-east-1" else
+                                         {"CreateBucketConfiguration": {"LocationConstraint": region}}))
         rule = ({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn} if key_arn else {"SSEAlgorithm": "AES256"})
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": rule, "BucketKeyEnabled": bool(key_arn)}]})

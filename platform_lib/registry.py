@@ -78,6 +78,25 @@ def _check_metadata(properties: Mapping[str, str]) -> None:
                                 f"_.:/=+-@, values at most 256 characters")
 
 
+def package_request(group: str, *, image: Any, model_data_url: Any, description: str = "",
+                    properties: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``CreateModelPackage`` request of a ``PendingManualApproval`` version (also a pipeline's RegisterModel
+    step's arguments, where ``model_data_url`` is a property reference of the training step)."""
+    request: dict[str, Any] = {
+        "ModelPackageGroupName": group,
+        "ModelPackageDescription": description[:1024],
+        "InferenceSpecification": {
+            "Containers": [{"Image": image, "ModelDataUrl": model_data_url,
+                            "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}],
+            "SupportedContentTypes": CONTENT_TYPES, "SupportedResponseMIMETypes": ["application/json"],
+        },
+        "ModelApprovalStatus": PENDING,
+    }
+    if properties:
+        request["CustomerMetadataProperties"] = dict(properties)
+    return request
+
+
 def register(sm: Any, group: str, *, image: str, model_data_url: str, metrics: Mapping[str, float],
              lineage: Mapping[str, str], description: str = "", commit: str | None = None) -> tuple[Package, bool]:
     """A new ``PendingManualApproval`` version in ``group``; (package, created?).
@@ -90,17 +109,8 @@ def register(sm: Any, group: str, *, image: str, model_data_url: str, metrics: M
         for package in list_packages(sm, group):
             if package.lineage.get("model_sha256") == model_sha:
                 return package, False
-    request: dict[str, Any] = {
-        "ModelPackageGroupName": group,
-        "ModelPackageDescription": description[:1024],
-        "InferenceSpecification": {
-            "Containers": [{"Image": image, "ModelDataUrl": model_data_url,
-                            "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}],
-            "SupportedContentTypes": CONTENT_TYPES, "SupportedResponseMIMETypes": ["application/json"],
-        },
-        "ModelApprovalStatus": PENDING,
-        "CustomerMetadataProperties": properties,
-    }
+    request = package_request(group, image=image, model_data_url=model_data_url, description=description,
+                              properties=properties)
     if model_sha:
         request["ClientToken"] = model_sha[:36]   # SageMaker's own idempotency on retries
     if commit:

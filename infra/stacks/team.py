@@ -15,14 +15,16 @@ from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, Fea
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
+from infra.components.retraining import PIPELINE_ROLE, RetrainingArgs, RetrainingPipeline
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tenancy import Tenancy, TenancyArgs
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.documents import online_store_creator
 from infra.naming import names as names_of
+from infra.naming import tags as tags_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, TrackingOutputs, parse
+from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, TeamOutputs, TrackingOutputs, parse
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -67,6 +69,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     execution = names.role_arn(EXECUTION_ROLE)
     break_glass = [names.role_arn(BREAK_GLASS_ROLE)] if enforced else []
     replication = [names.role_arn(REPLICATION_ROLE)] if replicated else []
+    # Retraining pipelines start jobs under the models key (volumes, outputs) and read their evaluation.
+    pipelines = [names.role_arn(PIPELINE_ROLE.format(model=m.name)) for m in config.model_registry.models
+                 if m.retraining is not None]
     # Feature Store and the Glue crawler work from AWS's network with their own roles.
     feature_services = [names.role_arn(FEATURE_STORE_ROLE), names.role_arn(CRAWLER_ROLE)]
     # CI creates the feature groups: with an online store, CreateFeatureGroup needs the caller to use its key.
@@ -78,7 +83,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
                           extra_statements=lambda account, region: (
                               online_store_creator(account, region, ci_role) if online else [])),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
-                            users=[execution, *replication, *break_glass]),
+                            users=[execution, *replication, *break_glass, *pipelines]),
         "alerts": KeyDomain(f"Alert topics of team {config.team}", config.serving, via_services=["sns"],
                             extra_statements=lambda account, region: [alerts_key_statement(account)]),
     }
@@ -153,6 +158,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
             protect=config.protect_stateful),
         providers[primary],
     )
+    retraining_pipelines(config, platform, registry, lake, identity, key_arns, boundary, providers[primary])
     watch = config.observability
     observability = TeamObservability(
         names.resource("observability"),
@@ -217,3 +223,29 @@ def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutp
                     log_retention_days=config.logs.retention_days),
                 providers[region])
     return endpoints
+
+
+def retraining_pipelines(config: TeamConfig, platform: pulumi.Output[PlatformOutputs], registry: ModelRegistry,
+                         lake: DataLake, identity: TeamIdentity,
+                         key_arns: Mapping[str, Mapping[str, pulumi.Input[str]]],
+                         boundary: pulumi.Input[str], provider: aws.Provider) -> dict[str, RetrainingPipeline]:
+    """A retraining pipeline per model that declares one, defined by the library from the team's outputs."""
+    names = names_of(config)
+    primary = config.primary_region
+    declared = [m for m in config.model_registry.models if m.retraining is not None]
+    if not declared:
+        return {}
+    team = pulumi.Output.from_input({
+        "kind": "team", "team": config.team, "environment": config.environment, "accountId": config.account_id,
+        "primaryRegion": primary, "buckets": {tier: b.name for tier, b in lake.buckets.items()},
+        "modelsBuckets": {primary: lake.buckets["models"].name},
+        "keyArns": {domain: {primary: key_arns[domain][primary]} for domain in ("data", "models")},
+        "executionRoleArn": identity.execution_role.arn, "logBuckets": {},
+        "modelPackageGroups": registry.group_names,
+    }).apply(lambda values: TeamOutputs.model_validate(values))
+    return {
+        model.name: RetrainingPipeline(names.resource(f"{model.name}-retraining"), RetrainingArgs(
+            names, primary, model, team, platform, registry.groups[model.name].arn,
+            lake.buckets["models"].arn, key_arns["models"][primary], boundary, tags_of(config, pulumi.get_stack())),
+            provider)
+        for model in declared}

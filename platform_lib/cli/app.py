@@ -19,6 +19,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "features",  # mlp features list|ingest|get|dataset
     "cost",  # mlp cost
     "promote",  # mlp promote infra|model, mlp rollback
+    "pipeline",  # mlp pipeline show|run
 )
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,

@@ -54,6 +54,9 @@ def infra(
     for change in changes:
         what = "added" if change.target is None else "removed" if change.source is None else "changed"
         console.print(f"~ {change.key} ({what})", markup=False, highlight=False)
+        if change.review:
+            console.print(f"  per-environment values of {source} carried with this new item, review them for "
+                          f"{target}: {', '.join(change.review)}", markup=False, highlight=False)
     new_text = promotion.apply(dst.path, changes)
     console.print(promotion.unified_diff(dst.path, new_text), markup=False, highlight=False, end="")
     if dry_run:

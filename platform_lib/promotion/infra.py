@@ -35,16 +35,33 @@ class PromotionRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Item:
+    """A path step into a list of named items (``serving.models[scorer]``): the item whose ``name`` it is."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"[{self.name}]"
+
+
+@dataclass(frozen=True)
 class Change:
     """One promotable key whose value differs: ``path`` below ``ml-platform:``; ``None`` side = absent."""
 
-    path: tuple[str, ...]
+    path: tuple[str | Item, ...]
     target: Any
     source: Any
+    review: tuple[str, ...] = ()
+    """Per-environment keys of an item new in the target, carried from the source: size them for the target."""
+    after: str | None = None
+    """An item new in the target goes after this item (its predecessor in the source list; None: first)."""
 
     @property
     def key(self) -> str:
-        return ".".join(self.path)
+        text = ""
+        for part in self.path:
+            text += str(part) if isinstance(part, Item) else f"{'.' if text else ''}{part}"
+        return text
 
 
 def stack_path(stacks_dir: Path, name: str) -> Path:
@@ -106,13 +123,10 @@ def _fields(model: type[BaseModel]) -> dict[str, Any]:
     return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
-def _diff(model: type[BaseModel], src: Mapping[str, Any], dst: Mapping[str, Any], at: tuple[str, ...],
+def _diff(model: type[BaseModel], src: Mapping[str, Any], dst: Mapping[str, Any], at: tuple[str | Item, ...],
           environments: tuple[str, str]) -> Iterator[Change]:
     fields = _fields(model)
-    defaulted: set[str] = set()
-    if isinstance(model, type) and issubclass(model, Section):
-        for env in environments:
-            defaulted |= set(model.DEFAULTS.get(env, {}))  # type: ignore[call-overload]
+    defaulted = _defaulted(model, environments)
     for key in [*dst, *(k for k in src if k not in dst)]:
         if not at and key in IDENTITY:
             continue
@@ -122,12 +136,46 @@ def _diff(model: type[BaseModel], src: Mapping[str, Any], dst: Mapping[str, Any]
         old, new = dst.get(key), src.get(key)  # None: the file does not state it
         if _plain(old) == _plain(new):
             continue
-        section = _section_type(field)
+        section, items = _section_type(field), _item_type(field)
         if section is not None and isinstance(old, Mapping | None) and isinstance(new, Mapping | None):
-            yield from _diff(section, new or {}, old or {},
-                             (*at, key), environments)
+            yield from _diff(section, new or {}, old or {}, (*at, key), environments)
+        elif items is not None and _named_items(old) and _named_items(new):
+            yield from _diff_items(items, new or [], old or [], (*at, key), environments)
         else:
             yield Change((*at, key), _plain(old), _plain(new))
+
+
+def _diff_items(model: type[BaseModel], src: list[Any], dst: list[Any], at: tuple[str | Item, ...],
+                environments: tuple[str, str]) -> Iterator[Change]:
+    """A list of named items, item by item (matched on ``name``), so per-environment keys inside stay."""
+    old = {str(item["name"]): item for item in dst}
+    new = {str(item["name"]): item for item in src}
+    order = list(new)
+    for name in [*old, *(n for n in new if n not in old)]:
+        path = (*at, Item(name))
+        if name not in new:
+            yield Change(path, _plain(old[name]), None)
+        elif name not in old:  # a new item: the target has nothing of its own yet, so all of it is carried
+            index = order.index(name)
+            yield Change(path, None, new[name], _per_environment_keys(model, new[name], environments),
+                         after=order[index - 1] if index else None)   # the source's node: its style too
+        else:
+            yield from _diff(model, new[name], old[name], path, environments)
+
+
+def _defaulted(model: type[BaseModel], environments: tuple[str, str]) -> set[str]:
+    keys: set[str] = set()
+    if isinstance(model, type) and issubclass(model, Section):
+        for env in environments:
+            keys |= set(model.DEFAULTS.get(env, {}))  # type: ignore[call-overload]
+    return keys
+
+
+def _per_environment_keys(model: type[BaseModel], value: Mapping[str, Any],
+                          environments: tuple[str, str]) -> tuple[str, ...]:
+    """The per-environment keys a new item states: carried from the source, for the reviewer to size."""
+    fields, defaulted = _fields(model), _defaulted(model, environments)
+    return tuple(key for key in value if key in defaulted or key in fields and per_environment(fields[key]))
 
 
 def _section_type(field: Any) -> type[BaseModel] | None:
@@ -138,6 +186,29 @@ def _section_type(field: Any) -> type[BaseModel] | None:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
+
+
+def _item_type(field: Any) -> type[BaseModel] | None:
+    """``Model`` when the field is a ``list[Model]`` (optional or not) of items that have a ``name``."""
+    import typing
+
+    annotation = getattr(field, "annotation", None)
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(candidate) is list:
+            (item,) = typing.get_args(candidate) or (None,)
+            if isinstance(item, type) and issubclass(item, BaseModel) and "name" in item.model_fields:
+                return item
+    return None
+
+
+def _named_items(value: Any) -> bool:
+    """``None`` or a list of mappings with distinct ``name`` values (anything else is compared whole)."""
+    if value is None:
+        return True
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) and "name" in v for v in value):
+        return False
+    names = [str(v["name"]) for v in value]
+    return len(set(names)) == len(names)
 
 
 def _plain(value: Any) -> Any:
@@ -155,23 +226,51 @@ def apply(target: Path, changes: list[Change]) -> str:
     config = document["config"]
     for change in changes:
         key, *rest = change.path
-        node = config
-        path = [f"{NAMESPACE}:{key}", *rest]
-        for part in path[:-1]:
-            if part not in node:
-                node[part] = CommentedMap()
-            node = node[part]
+        path: list[str | Item] = [f"{NAMESPACE}:{key}", *rest]
+        nodes: list[Any] = [config]  # the containers along the path, outermost first
+        for part, after in zip(path[:-1], path[1:], strict=True):
+            nodes.append(_child(nodes[-1], part, create=CommentedSeq if isinstance(after, Item) else CommentedMap))
+        parent, last = nodes[-1], path[-1]
         if change.source is None:
-            del node[path[-1]]
-            if not node and len(path) > 1:  # the section is now empty: drop its key too
-                del config[path[0]]
-        elif isinstance(node.get(path[-1]), (CommentedMap, CommentedSeq)):
-            _merge_into(node, path[-1], change.source)
+            del parent[_index(parent, last)]
+            for depth in range(len(nodes) - 1, 0, -1):  # a container left empty: drop its key (or item) too
+                if nodes[depth]:
+                    break
+                del nodes[depth - 1][_index(nodes[depth - 1], path[depth - 1])]
+        elif isinstance(last, Item) and _find(parent, last) is None:   # where the source has it
+            predecessor = _find(parent, Item(change.after)) if change.after is not None else -1
+            index = len(parent) if predecessor is None else predecessor + 1
+            parent.insert(index, copy.deepcopy(change.source))
+        elif isinstance(parent[_index(parent, last)], (CommentedMap, CommentedSeq)):
+            _merge_into(parent, _index(parent, last), change.source)
         else:
-            node[path[-1]] = copy.deepcopy(change.source)
+            parent[_index(parent, last)] = copy.deepcopy(change.source)
     out = io.StringIO()
     _yaml().dump(document, out)
     return out.getvalue()
+
+
+def _find(node: Any, item: Item) -> int | None:
+    for index, value in enumerate(node):
+        if isinstance(value, Mapping) and str(value.get("name")) == item.name:
+            return index
+    return None
+
+
+def _index(node: Any, part: str | Item) -> Any:
+    """The key (mapping) or the index of the named item (list) that ``part`` addresses in ``node``."""
+    if isinstance(part, Item):
+        index = _find(node, part)
+        if index is None:
+            raise KeyError(part.name)
+        return index
+    return part
+
+
+def _child(node: Any, part: str | Item, create: type) -> Any:
+    if isinstance(part, str) and part not in node:
+        node[part] = create()
+    return node[_index(node, part)]
 
 
 def _merge_into(parent: Any, key: Any, value: Any) -> None:

@@ -17,7 +17,8 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
     inputs, kind = resource.inputs, resource.type.split(":")[1]
     if action == "iam:PassRole":
         role = (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("executionRoleArn")
-                or inputs.get("roleArn") or inputs.get("nodeRoleArn") or inputs.get("serviceAccountRoleArn"))
+                or inputs.get("roleArn") or inputs.get("nodeRoleArn") or inputs.get("serviceAccountRoleArn")
+                or (inputs.get("target") or {}).get("roleArn"))   # a schedule's target role
         return role  # None: passes no role (an add-on without its own service account role)
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
@@ -49,6 +50,8 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
         "aws:sns/topic:Topic": ("sns", "{}", "name"),
         "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch", "alarm:{}", "name"),
         "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{}", "name"),
+        "aws:sagemaker/pipeline:Pipeline": ("sagemaker", "pipeline/{}", "pipelineName"),   # issue 14
+        "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/{}", "name"),
     }
     if resource.type == "aws:ecr/repository:Repository" and action.startswith("kms:"):
         return inputs["encryptionConfigurations"][0]["kmsKey"]   # ECR's grant on the repository's key

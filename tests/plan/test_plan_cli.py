@@ -125,10 +125,10 @@ def test_command_groups_are_modules_registered_by_one_line_each():
 
     from platform_lib.cli import app
 
-    assert app.COMMAND_GROUPS == ("plan", "train", "models", "deploy", "features", "cost", "promote")
+    assert app.COMMAND_GROUPS == ("plan", "train", "models", "deploy", "features", "cost", "promote", "pipeline")
     names = sorted(getattr(command.callback, "__name__", "") for command in app.app.registered_commands)
     assert names == ["cost", "deploy", "invoke", "plan", "register_model", "rollback", "stacks", "status", "train"]
-    assert [group.name for group in app.app.registered_groups] == ["models", "features", "promote"]
+    assert [group.name for group in app.app.registered_groups] == ["models", "features", "promote", "pipeline"]
 
 
 def test_console_script_entry_point_is_the_package_main():

@@ -144,6 +144,10 @@ MUTATIONS = {
         "platform-prod-eks-euw1-cluster-autoscaler", "kubernetes:apps/v1:Deployment",
         ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"], True)),
     **REGISTRY_MUTATIONS,
+    # Issue 14: a retraining step edited by hand to write its model without the KMS key.
+    "sagemaker-pipeline-steps-guarded": ("fraud-prod", "fraud-prod-digits-retrain", rewrite_policy(
+        "fraud-prod-digits-retrain", "aws:sagemaker/pipeline:Pipeline", "pipelineDefinition",
+        lambda doc: doc["Steps"][0]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
 }
 
 

@@ -38,7 +38,7 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
     assert warm_up_modules("aws") == [
         "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr",
-        "eks", "glue", "guardduty", "iam", "kms", "s3", "sagemaker", "sns",
+        "eks", "glue", "guardduty", "iam", "kms", "s3", "sagemaker", "scheduler", "sns",
     ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
@@ -76,6 +76,8 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:eks/nodeGroup:NodeGroup": ("nodeGroupName", "region"),
         "aws:ec2/launchTemplate:LaunchTemplate": ("name", "region"),
         "aws:sagemaker/endpoint:Endpoint": ("name", "region"),
+        "aws:sagemaker/pipeline:Pipeline": ("pipelineName", "region"),
+        "aws:scheduler/schedule:Schedule": ("name", "region"),
     }
 
 

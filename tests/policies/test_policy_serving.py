@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -69,3 +70,50 @@ def test_prod_variant_with_one_instance_is_reported_and_dev_is_not(kit):
     assert message == ("endpoint configuration 'fraud-dev-scorer-config' in prod: variant 'AllTraffic' has 1 "
                        "instance(s); required: initialInstanceCount >= 2 (instances across AZs)")
     assert kit.run(PROD_VARIANTS, kit.args(CONFIG, config(count=1))) == []   # dev
+
+
+# ---- sagemaker-pipeline-steps-guarded (issue 14) ----------------------------------------------------------------
+
+PIPELINE = "aws:sagemaker/pipeline:Pipeline"
+VPC = {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}
+
+
+def pipeline(train: dict[str, Any] | None = None, evaluate: dict[str, Any] | None = None) -> dict[str, Any]:
+    training = {"OutputDataConfig": {"KmsKeyId": KEY}, "VpcConfig": VPC,
+                "ResourceConfig": {"InstanceType": "ml.m5.large", "VolumeKmsKeyId": KEY},
+                "EnableInterContainerTrafficEncryption": True, **(train or {})}
+    processing = {"ProcessingOutputConfig": {"KmsKeyId": KEY},
+                  "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.g5.xlarge"}},   # local NVMe
+                  "NetworkConfig": {"VpcConfig": VPC, "EnableInterContainerTrafficEncryption": True},
+                  **(evaluate or {})}
+    register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {}}
+    steps = [{"Name": "Train", "Type": "Training", "Arguments": training},
+             {"Name": "Check", "Type": "Condition", "Arguments": {"Conditions": [], "IfSteps": [
+                 {"Name": "Evaluate", "Type": "Processing", "Arguments": processing}, register]}}]
+    return {"pipelineName": "fraud-dev-digits-retrain", "pipelineDefinition": json.dumps({"Steps": steps})}
+
+
+def test_pipeline_with_guarded_steps_is_compliant(kit):
+    from policies.rules.sagemaker_pipeline_steps_guarded import RULE as PIPELINE_STEPS
+
+    assert kit.run(PIPELINE_STEPS, kit.args(PIPELINE, pipeline())) == []
+    assert kit.run(PIPELINE_STEPS, kit.args(PIPELINE, {"pipelineName": "p", "pipelineDefinition": kit.unknown})) == []
+
+
+@pytest.mark.parametrize(("props", "problem"), [
+    (pipeline(train={"VpcConfig": None}), "step 'Train': no VpcConfig"),
+    (pipeline(train={"OutputDataConfig": {}}), "step 'Train': no OutputDataConfig.KmsKeyId"),
+    (pipeline(train={"ResourceConfig": {"InstanceType": "ml.m5.large"}}), "no ResourceConfig.VolumeKmsKeyId"),
+    (pipeline(train={"EnableInterContainerTrafficEncryption": False}),
+     "EnableInterContainerTrafficEncryption is not true"),
+    (pipeline(evaluate={"NetworkConfig": {"VpcConfig": {"Subnets": [], "SecurityGroupIds": ["sg-1"]},
+                                          "EnableInterContainerTrafficEncryption": True}}),
+     "step 'Evaluate': VpcConfig without Subnets"),   # inside the condition's branch
+    (pipeline(evaluate={"ProcessingOutputConfig": {"Outputs": []}}), "no ProcessingOutputConfig.KmsKeyId"),
+    ({"pipelineName": "p", "pipelineDefinitionS3Location": {"bucket": "b", "objectKey": "k"}}, "is not inline"),
+])
+def test_pipeline_step_outside_the_guardrails_is_reported(kit, props, problem):
+    from policies.rules.sagemaker_pipeline_steps_guarded import RULE as PIPELINE_STEPS
+
+    [(message, _)] = kit.run(PIPELINE_STEPS, kit.args(PIPELINE, props))
+    assert problem in message, message

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from platform_lib.cli.app import app
+from platform_lib.config.loader import load_stack_file
 from platform_lib.promotion import infra
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,15 +40,12 @@ def test_dry_run_prints_the_diff_and_writes_nothing(stacks):
     result = mlp("promote", "infra", "--from", "fraud-staging", "--to", "fraud-prod", "--stacks-dir", stacks,
                  "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "~ features.groups (changed)" in result.stdout
+    assert "~ features.groups[transactions].onlineStore.ttl (changed)" in result.stdout
     assert f"-        {TTL_30}\n+        {TTL_7}" in result.stdout
     assert "owners" not in result.stdout and "queryLimitGb" not in result.stdout  # per-environment keys
     assert (stacks / "Pulumi.fraud-prod.yaml").read_text() == before
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (closing note): promote infra carries serving.models[] "
-                   "maxCapacity "
-                   "from a lower environment, which prod's minimum refuses; serving capacity must be per-environment")
 def test_promotion_writes_only_the_promotable_change_keeping_comments_and_order(stacks):
     stage_a_change(stacks)
     before = (stacks / "Pulumi.fraud-prod.yaml").read_text()
@@ -86,9 +84,6 @@ def test_bad_input_exits_2_naming_the_cause_and_changes_nothing(stacks, source, 
     assert {p: p.read_text() for p in stacks.iterdir()} == files
 
 
-@pytest.mark.xfail(strict=True, reason="known defect (closing note): promote infra carries serving.models[] "
-                   "maxCapacity "
-                   "from a lower environment, which prod's minimum refuses; serving capacity must be per-environment")
 def test_a_target_plan_with_mandatory_violations_is_refused_and_nothing_written(stacks, monkeypatch):
     """The gate itself: the real plan of the promoted target, with one mandatory violation added to it."""
     from platform_lib.plan.policy_run import Violation
@@ -110,3 +105,89 @@ def test_a_target_plan_with_mandatory_violations_is_refused_and_nothing_written(
     assert result.exit_code == 1, result.output
     assert "1 mandatory violation(s); nothing written" in " ".join(result.output.split())
     assert (stacks / "Pulumi.fraud-prod.yaml").read_text() == before
+
+
+def test_per_environment_keys_inside_list_items_stay_the_targets(stacks):
+    """A served model's image moves up; its capacity, instance type, rollout and capture stay the target's.
+    A model new in the source arrives whole, its per-environment keys listed for review."""
+    path = stacks / "Pulumi.fraud-staging.yaml"
+    text = path.read_text().replace("fraud/serving:1.4.0", "fraud/serving:1.5.0")
+    text = text.replace("maxCapacity: 1\n", "maxCapacity: 3\n        rollout: {strategy: all-at-once}\n"
+                        "        dataCapturePercent: 5\n"
+                        "      - name: ranker\n        image: fraud/ranker:0.2.0\n"
+                        "        modelData: ranker/1/model.tar.gz\n        instanceType: ml.m5.large\n"
+                        "        maxCapacity: 2\n")
+    path.write_text(text)
+    src, dst = infra.load_pair(stacks, "fraud-staging", "fraud-prod")
+    changes = [c for c in infra.promotable_changes(src, dst) if c.key.startswith("serving")]
+    ranker = {"name": "ranker", "image": "fraud/ranker:0.2.0", "modelData": "ranker/1/model.tar.gz",
+              "instanceType": "ml.m5.large", "maxCapacity": 2}
+    assert [(c.key, c.target, c.source, c.review) for c in changes] == [
+        ("serving.models[scorer].image", "fraud/serving:1.4.0", "fraud/serving:1.5.0", ()),
+        ("serving.models[ranker]", None, ranker, ("instanceType", "maxCapacity")),
+    ]
+    before = (stacks / "Pulumi.fraud-prod.yaml").read_text()
+    after = infra.apply(dst.path, changes)
+    scorer = ("      - name: scorer\n        image: fraud/serving:1.5.0\n        modelData: scorer/3/model.tar.gz\n"
+              "        instanceType: ml.m5.large\n        maxCapacity: 6\n        autoscaling: {target: 200}\n"
+              "        batchSchedule: cron(0 2 * * ? *)\n")
+    assert scorer in after and "hostedZone: {name: ml.example.com, id: Z0EXAMPLE0FRAUD1}" in after
+    assert after.endswith("      - name: ranker\n        image: fraud/ranker:0.2.0\n"
+                          "        modelData: ranker/1/model.tar.gz\n        instanceType: ml.m5.large\n"
+                          "        maxCapacity: 2\n")
+    assert before.count("# ") == after.count("# ")  # the target's comments are kept
+    (stacks / "Pulumi.fraud-prod.yaml").write_text(after)
+    promoted = load_stack_file(stacks / "Pulumi.fraud-prod.yaml").config.served  # type: ignore[union-attr]
+    new = promoted.model("ranker")  # prod's environment defaults, not staging's overrides
+    assert (new.min_capacity, new.release.strategy, new.capture_percent) == (2, "canary", 20)
+
+
+def test_an_item_the_source_dropped_is_removed_from_the_target(stacks):
+    path = stacks / "Pulumi.fraud-staging.yaml"
+    text = path.read_text()
+    start = text.index("      - name: customer-profile")
+    end = text.index("  ml-platform:modelRegistry")
+    path.write_text(text[:start] + text[end:])
+    src, dst = infra.load_pair(stacks, "fraud-staging", "fraud-prod")
+    changes = [c for c in infra.promotable_changes(src, dst) if c.key.startswith("features")]
+    assert [(c.key, c.source) for c in changes] == [("features.groups[customer-profile]", None)]
+    after = infra.apply(dst.path, changes)
+    assert "customer-profile" not in after and "name: transactions" in after and "queryLimitGb: 500" in after
+
+
+def test_served_model_capacity_is_marked_per_environment_in_the_schema():
+    from platform_lib.config.schema.base import per_environment
+    from platform_lib.config.schema.serving import ServedModel, ServingConfig
+
+    marked = {name for name, field in ServedModel.model_fields.items() if per_environment(field)}
+    assert marked == {"regions", "instance_type", "resources", "min_capacity", "max_capacity", "autoscaling",
+                      "rollout", "data_capture_percent", "batch_schedule"}
+    assert per_environment(ServingConfig.model_fields["hosted_zone"])
+    assert not per_environment(ServedModel.model_fields["image"])
+
+
+def test_dry_run_lists_the_per_environment_values_a_new_item_brings(stacks):
+    path = stacks / "Pulumi.fraud-staging.yaml"
+    path.write_text(path.read_text().replace(
+        "maxCapacity: 1\n", "maxCapacity: 1\n      - name: ranker\n        image: fraud/ranker:0.2.0\n"
+        "        modelData: ranker/1/model.tar.gz\n        instanceType: ml.t2.medium\n        maxCapacity: 1\n"))
+    result = CliRunner().invoke(app, ["promote", "infra", "--from", "fraud-staging", "--to", "fraud-prod",
+                                      "--stacks-dir", str(stacks), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "~ serving.models[ranker] (added) per-environment values of fraud-staging carried with this new item, " \
+           "review them for fraud-prod: instanceType, maxCapacity" in output
+
+
+def test_a_new_item_lands_where_the_source_has_it(stacks):
+    """A feature added between two others in staging is added between the same two in prod."""
+    path = stacks / "Pulumi.fraud-staging.yaml"
+    amount = "          - {name: amount, type: Fractional, description: Amount in EUR}\n"
+    currency = "          - {name: currency, type: String, description: ISO 4217 code}\n"
+    assert amount in path.read_text()
+    path.write_text(path.read_text().replace(amount, amount + currency, 1))
+    src, dst = infra.load_pair(stacks, "fraud-staging", "fraud-prod")
+    changes = [c for c in infra.promotable_changes(src, dst) if c.key.startswith("features")]
+    assert [(c.key, c.after) for c in changes] == [("features.groups[transactions].features[currency]", "amount")]
+    after = infra.apply(dst.path, changes)
+    assert amount + currency + "          - {name: merchant_category" in after

@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from .base import PER_ENVIRONMENT, AccountId, Model, Section
+from .base import PER_ENVIRONMENT, AccountId, Invalid, Model, Section
 
 MODEL_NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 Comparison = Literal[">=", ">", "<=", "<"]
@@ -55,10 +55,39 @@ def parse_gate(value: object) -> object:
     return {"metric": metric, "comparison": comparison, "threshold": float(threshold)}
 
 
+# An ECR repository path with a tag or digest, without the registry host (`fraud/training:1.2.0`).
+IMAGE = r"^[a-z0-9][a-z0-9._/-]{0,254}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
+
+
+class Retraining(Model):
+    """A SageMaker Pipeline that retrains the model on a schedule and registers a version that meets its gates
+    as ``PendingManualApproval`` (``platform_lib/pipeline``). Its data is ``s3://<curated>/<dataPrefix>{train,
+    validation}/``; its image an ECR repository path of the platform's registry in the primary region."""
+
+    image: str = Field(pattern=IMAGE, description="training image: ECR repository path with a tag or digest")
+    serving_image: str = Field(pattern=IMAGE, description="the image the registered version is served with")
+    schedule: str | None = Field(default=None, pattern=r"^(cron|rate)\(.+\)$", json_schema_extra=PER_ENVIRONMENT,
+                                 description="EventBridge Scheduler expression (UTC); none: started by hand")
+    instance_type: str = Field(default="ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+                               json_schema_extra=PER_ENVIRONMENT)
+    max_runtime_minutes: int = Field(default=60, ge=1, le=5 * 24 * 60)
+    data_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9!_.*'()/-]+/$",
+                                    description="default training/<model>/ in the curated bucket")
+    hyperparameters: dict[str, str] = Field(default_factory=dict, description="values are strings, as SageMaker's")
+
+
 class ModelDeclaration(Model):
     name: Annotated[str, Field(pattern=MODEL_NAME, description="2-32 lowercase letters, digits and '-'")]
     description: str = Field(min_length=1, max_length=1000)
     gates: list[Annotated[Gate, Field()]] = Field(default_factory=list)
+    retraining: Retraining | None = None
+
+    @model_validator(mode="after")
+    def _retraining_is_gated(self) -> ModelDeclaration:
+        if self.retraining is not None and not self.gates:
+            raise Invalid("a retrained version is registered only when it meets the model's gates: declare at least "
+                          "one gate (e.g. \"validation_accuracy >= 0.95\")", at=("gates",))
+        return self
 
     @field_validator("gates", mode="before")
     @classmethod

@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .base import Invalid, Model, Region, Section
+from .base import PER_ENVIRONMENT, Invalid, Model, Region, Section
 
 MODEL_NAME = r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$"
 # An ECR repository path and tag or digest, without the registry host (`fraud/serving:1.4.0`).
@@ -66,22 +66,26 @@ class ServedModel(Model):
 
     name: str = Field(pattern=MODEL_NAME, description="lowercase letters, digits, '-', 2-24 chars")
     target: Literal["sagemaker", "kubernetes"] = "sagemaker"
-    regions: list[Region] | None = Field(default=None, description="a subset of the serving regions")
+    # Capacity, placement, rollout and capture are sized per environment: `mlp promote infra` keeps the target's.
+    regions: list[Region] | None = Field(default=None, description="a subset of the serving regions",
+                                         json_schema_extra=PER_ENVIRONMENT)
     image: str = Field(pattern=IMAGE, description="ECR repository path with a tag or digest")
     model_data: str = Field(pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$",
                             description="key of model.tar.gz in the team's models bucket")
-    instance_type: str | None = Field(default=None, pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-    resources: Resources | None = None
+    instance_type: str | None = Field(default=None, pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+                                      json_schema_extra=PER_ENVIRONMENT)
+    resources: Resources | None = Field(default=None, json_schema_extra=PER_ENVIRONMENT)
     serverless: Serverless | None = Field(default=None, description="refused: see _target_fits")
-    min_capacity: int | None = Field(default=None, ge=1, le=100)
-    max_capacity: int = Field(ge=1, le=100)
-    autoscaling: Autoscaling = Autoscaling()
-    rollout: Rollout | None = None
-    data_capture_percent: int | None = Field(default=None, ge=0, le=100)
+    min_capacity: int | None = Field(default=None, ge=1, le=100, json_schema_extra=PER_ENVIRONMENT)
+    max_capacity: int = Field(ge=1, le=100, json_schema_extra=PER_ENVIRONMENT)
+    autoscaling: Autoscaling = Field(default=Autoscaling(), json_schema_extra=PER_ENVIRONMENT)
+    rollout: Rollout | None = Field(default=None, json_schema_extra=PER_ENVIRONMENT)
+    data_capture_percent: int | None = Field(default=None, ge=0, le=100, json_schema_extra=PER_ENVIRONMENT)
     error_alarm_percent: int = Field(default=1, ge=1, le=50, description="5xx share that rolls a release back")
     latency_alarm_ms: int = Field(default=1000, ge=10, le=60_000, description="p99 model latency that rolls back")
     batch_schedule: str | None = Field(default=None, pattern=r"^(cron|rate)\(.+\)$",
-                                       description="score batch/<model>/input/ on this EventBridge schedule")
+                                       description="score batch/<model>/input/ on this EventBridge schedule",
+                                       json_schema_extra=PER_ENVIRONMENT)
 
     @model_validator(mode="after")
     def _target_fits(self) -> ServedModel:
@@ -167,7 +171,7 @@ class ServingConfig(Section):
     min_capacity: int = Field(default=1, ge=1, le=100)
     rollout_strategy: Literal["all-at-once", "canary", "linear"] = "all-at-once"
     data_capture_percent: int = Field(default=0, ge=0, le=100)
-    hosted_zone: HostedZone | None = None
+    hosted_zone: HostedZone | None = Field(default=None, json_schema_extra=PER_ENVIRONMENT)  # a zone per env
 
     @model_validator(mode="after")
     def _resolve(self) -> ServingConfig:

@@ -1,0 +1,246 @@
+"""The retraining pipeline: its definition (the CLI's own requests, checked against the definition schema written
+here and botocore's service model), and `mlp pipeline run --target local` step by step on moto."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from platform_lib import outputs
+from platform_lib.cli.app import app
+from platform_lib.config.schema.models import ModelDeclaration
+from platform_lib.pipeline import check
+from platform_lib.pipeline.definition import Spec, definition, training_request
+from platform_lib.targets.sagemaker import SageMakerTarget
+
+ROOT = Path(__file__).resolve().parents[2]
+RETRAINING = {"image": "fraud/training:1.2.0", "servingImage": "fraud/serving:1.4.0",
+              "schedule": "cron(0 3 ? * MON *)", "hyperparameters": {"epochs": "3"}}
+
+
+def declaration(*gates: str) -> ModelDeclaration:
+    return ModelDeclaration.model_validate({"name": "digits", "description": "Handwritten digits",
+                                            "gates": list(gates), "retraining": RETRAINING})
+
+
+@pytest.fixture(scope="module")
+def spec(planned) -> Spec:
+    team = outputs.team("fraud-dev", planned)
+    platform = outputs.platform("fraud-dev", planned)
+    return Spec(team, declaration("validation_accuracy >= 0.95", "validation_loss < 0.5"), platform,
+                {"team": "fraud", "env": "dev"})
+
+
+def test_the_definition_is_the_clis_requests_and_passes_every_check(spec):
+    document = definition(spec)
+    assert check.problems(document, spec.name) == []
+    train, evaluate, gates = document["Steps"]
+    expected = SageMakerTarget(None, "fraud-dev", spec.platform, tags=spec.tags).training_job_request(  # type: ignore[arg-type]
+        training_request(spec, "x"))
+    del expected["TrainingJobName"]
+    assert train == {"Name": "Train", "Type": "Training", "Arguments": expected}
+    arguments = train["Arguments"]
+    assert arguments["AlgorithmSpecification"]["TrainingImage"] == \
+        "111111111111.dkr.ecr.eu-west-1.amazonaws.com/fraud/training:1.2.0"
+    assert arguments["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == \
+        "s3://fraud-dev-curated-111111111111-euw1/training/digits/train/"
+    assert arguments["RoleArn"] == spec.team.execution_role_arn and arguments["VpcConfig"]["Subnets"]
+    assert arguments["OutputDataConfig"]["KmsKeyId"] == arguments["ResourceConfig"]["VolumeKmsKeyId"] == \
+        spec.team.key_arns["models"]["eu-west-1"]
+    assert evaluate["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] == \
+        {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
+    assert evaluate["Arguments"]["NetworkConfig"]["VpcConfig"] == arguments["VpcConfig"]
+    conditions = gates["Arguments"]["Conditions"]
+    assert [(c["Type"], c["LeftValue"]["Std:JsonGet"]["Path"], c["RightValue"]) for c in conditions] == [
+        ("GreaterThanOrEqualTo", "metrics.validation_accuracy.value", 0.95),
+        ("LessThan", "metrics.validation_loss.value", 0.5)]
+    (register,) = gates["Arguments"]["IfSteps"]
+    assert register["Arguments"]["ModelPackageGroupName"] == "fraud-dev-digits"
+    assert register["Arguments"]["ModelApprovalStatus"] == "PendingManualApproval"
+    assert register["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"] == \
+        "111111111111.dkr.ecr.eu-west-1.amazonaws.com/fraud/serving:1.4.0"
+    assert gates["Arguments"]["ElseSteps"][0]["Type"] == "Fail"
+
+
+def _drop(path: list, document: dict) -> None:
+    node = document
+    for part in path[:-1]:
+        node = node[part]
+    del node[path[-1]]
+
+
+MUTATIONS = {
+    "training without a role": (lambda d: _drop(["Steps", 0, "Arguments", "RoleArn"], d),
+                                "Train: CreateTrainingJob: Missing required parameter in input: \"RoleArn\""),
+    "job name set by hand": (lambda d: d["Steps"][0]["Arguments"].update(TrainingJobName="fixed"),
+                             "Train: Arguments.TrainingJobName is set"),
+    "unknown processing key": (lambda d: d["Steps"][1]["Arguments"].update(ProcessingJobTimeout=60),
+                               "Unknown parameter in input: \"ProcessingJobTimeout\""),
+    "instance count as text": (
+        lambda d: d["Steps"][0]["Arguments"]["ResourceConfig"].update(InstanceCount="1"),
+        "Invalid type for parameter ResourceConfig.InstanceCount"),
+    "unknown condition": (lambda d: d["Steps"][2]["Arguments"]["Conditions"][0].update(Type="AtLeast"),
+                          "Steps/2/Arguments/Conditions/0/Type: 'AtLeast' is not one of"),
+    "dangling dependency": (lambda d: d["Steps"][1].update(DependsOn=["Training"]),
+                            "Evaluate: DependsOn names no step 'Training'"),
+    "unknown property file": (
+        lambda d: d["Steps"][2]["Arguments"]["Conditions"][0]["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(
+            Get="Steps.Evaluate.PropertyFiles.Metrics"),
+        "'Steps.Evaluate.PropertyFiles.Metrics' names no property file of step Evaluate"),
+    "duplicate step name": (lambda d: d["Steps"][1].update(Name="Train"), "step name 'Train' is used twice"),
+    "bad step name": (lambda d: d["Steps"][0].update(Name="train step"), "Steps/0/Name: 'train step' does not match"),
+    "registration without containers": (
+        lambda d: _drop(["Steps", 2, "Arguments", "IfSteps", 0, "Arguments", "InferenceSpecification", "Containers"],
+                        d),
+        "Register: CreateModelPackage: Missing required parameter in InferenceSpecification: \"Containers\""),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_the_checks_find_each_defect(spec, mutation):
+    document = copy.deepcopy(definition(spec))
+    mutate, expected = MUTATIONS[mutation]
+    mutate(document)
+    found = check.problems(document, spec.name)
+    assert any(expected in problem for problem in found), found
+
+
+def test_retraining_needs_a_gate_and_its_schedule_and_instance_are_per_environment():
+    from platform_lib.config.schema.base import per_environment
+    from platform_lib.config.schema.models import Retraining
+
+    with pytest.raises(ValueError, match="declare at least one gate"):
+        declaration()
+    assert {n for n, f in Retraining.model_fields.items() if per_environment(f)} == {"schedule", "instance_type"}
+
+
+# ---- mlp pipeline show|run on moto --------------------------------------------------------------------------
+
+def stacks_with_retraining(tmp_path: Path, gate: str) -> Path:
+    """The example stacks, with fraud-dev's digits retrained on a short run and gated by ``gate``."""
+    directory = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", directory)
+    path = directory / "Pulumi.fraud-dev.yaml"
+    text = path.read_text()
+    declared = '        gates: ["validation_accuracy >= 0.95"]\n'
+    retraining = "          instanceType: ml.m5.large\n"
+    assert declared in text and retraining in text
+    text = text.replace(declared, f'        gates: ["{gate}"]\n')
+    path.write_text(text.replace(retraining, retraining + '          hyperparameters: {epochs: "3", lr: "0.01"}\n'
+                                 '          dataPrefix: datasets/digits/\n'))
+    return directory
+
+
+def without_retraining(stacks: Path) -> Path:
+    path = stacks / "Pulumi.fraud-dev.yaml"
+    text = path.read_text()
+    start = text.index("        # Retrained weekly")
+    path.write_text(text[:start] + text[text.index("  # Served cheaply"):])
+    return stacks
+
+
+@pytest.fixture
+def mlp(team, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLP_STATE_DIR", str(tmp_path / "state"))
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, [*args, "--plan", str(team.plan)])
+        return result.exit_code, result.output
+    return run
+
+
+def test_show_prints_the_definition_of_the_stack_file(mlp, tmp_path):
+    stacks = stacks_with_retraining(tmp_path, "validation_accuracy >= 0.9")
+    code, output = mlp("pipeline", "show", "--stack", "fraud-dev", "--model", "digits", "--stacks-dir", str(stacks))
+    assert code == 0, output
+    shown = json.loads(output)
+    assert shown["Steps"][2]["Arguments"]["Conditions"][0]["RightValue"] == 0.9
+    assert check.problems(shown) == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "nope"], "unknown model 'nope'; declared: digits"),
+    (["--model", "digits", "--stacks-dir", "NONE"], "model 'digits' declares no retraining"),
+    (["--model", "digits", "--target", "sagemaker"], "start-pipeline-execution"),
+])
+def test_bad_input_exits_2(mlp, tmp_path, args, message):
+    stacks = stacks_with_retraining(tmp_path, "validation_accuracy >= 0.9")
+    args = [str(without_retraining(stacks)) if a == "NONE" else a for a in args]
+    if "--stacks-dir" not in args:
+        args += ["--stacks-dir", str(stacks)]
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", *args)
+    assert code == 2 and message in " ".join(output.split()), output
+
+
+@pytest.fixture
+def digits_uploaded(team, tmp_path):
+    from platform_lib import channels
+    from training.examples.digits.dataset import export
+
+    out = tmp_path / "digits"
+    export(out)
+    return channels.upload(team.aws.client("s3"), team.outputs, "digits",
+                           {"train": out / "train", "validation": out / "validation"})
+
+
+def _packages(team) -> list:
+    return team.aws.client("sagemaker").list_model_packages(ModelPackageGroupName="fraud-dev-digits")[
+        "ModelPackageSummaryList"]
+
+
+@pytest.mark.slow
+def test_local_run_trains_evaluates_checks_and_registers_pending(mlp, team, tmp_path, digits_uploaded, monkeypatch):
+    prefix = digits_uploaded["train"].split("/", 3)[3].rsplit("train/", 1)[0]   # datasets/digits/<hash>/
+    stacks = stacks_with_retraining(tmp_path, "validation_accuracy >= 0.5")
+    path = stacks / "Pulumi.fraud-dev.yaml"
+    path.write_text(path.read_text().replace("dataPrefix: datasets/digits/", f"dataPrefix: {prefix}"))
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", "--model", "digits", "--stacks-dir", str(stacks),
+                       "--json")
+    assert code == 0, output
+    run = json.loads(output[output.index("{\n"):])
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("Train", "Succeeded"), ("Evaluate", "Succeeded"), ("CheckGates", "Succeeded"), ("Register", "Succeeded")]
+    assert run["package"]["status"] == "PendingManualApproval" and run["package"]["version"] == 1
+    assert run["package"]["metrics"]["validation_accuracy"] == pytest.approx(run["metrics"]["validation_accuracy"])
+    assert len(_packages(team)) == 1
+
+    path.write_text(path.read_text().replace("validation_accuracy >= 0.5", "validation_accuracy > 1"))
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", "--model", "digits", "--stacks-dir", str(stacks))
+    assert code == 2
+    assert "metrics.validation_accuracy.value > 1: got" in " ".join(output.split())
+    assert len(_packages(team)) == 1   # below the gate: nothing registered
+
+
+def _archive(path: Path, files: dict[str, str]) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_the_evaluation_step_writes_the_cards_metrics_or_fails_with_a_reason(tmp_path, monkeypatch):
+    from training import evaluation
+
+    monkeypatch.setenv("SAGEMAKER_PROCESSING_DIR", str(tmp_path))
+    (tmp_path / "model").mkdir()
+    card = json.dumps({"metrics": {"validation_accuracy": 0.97, "epoch": 3, "passed": True, "note": "x"}})
+    _archive(tmp_path / "model" / "model.tar.gz", {"model.pt": "w", "model_card.json": card})
+    assert evaluation.main() == 0
+    written = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert written == {"metrics": {"epoch": {"value": 3.0}, "validation_accuracy": {"value": 0.97}}}
+
+    _archive(tmp_path / "model" / "model.tar.gz", {"model.pt": "w", "code/model_card.json": card})
+    assert evaluation.main() == 1
+    assert "holds no model_card.json at its top level" in (tmp_path / "evaluation" / "failure").read_text()
