@@ -34,11 +34,19 @@ UNSCOPED = (
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
     "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
-    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DescribeAlarms", "acm:RequestCertificate", "route53:CreateHealthCheck",
 )
 
 
-def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
+SERVING_SERVICES = ("acm:*", "route53:*", "apigateway:*")
+OPERATIONS_SERVICES = ("ecr", "sns", "cloudwatch", "events", "budgets", "scheduler")
+
+
+def _matches(action: str, patterns: str | tuple[str, ...]) -> bool:
+    return any(fnmatchcase(action, p) for p in ((patterns,) if isinstance(patterns, str) else patterns))
+
+
+def _scopes(names: Names) -> list[tuple[str, str | tuple[str, ...], list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
@@ -63,10 +71,13 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
         ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
-        *(("Operations", f"{service}:*", operations) for service in ("ecr", "sns", "cloudwatch", "events", "budgets")),
+        *(("Operations", f"{service}:*", operations) for service in OPERATIONS_SERVICES),
         ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
         ("Autoscaling", "application-autoscaling:*",
          [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
+        # serving routes (issue 12), one statement: API Gateway's ARNs name no account, certificates no environment
+        ("Serving", SERVING_SERVICES, [f"arn:aws:acm:*:{account}:certificate/*", "arn:aws:route53:::*",
+                                       "arn:aws:apigateway:*::/*"]),
     ]
 
 
@@ -88,11 +99,14 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         if any(fnmatchcase(action, pattern) for pattern in UNSCOPED):
             sid, resources = "Unscoped", ["*"]
         else:
-            sid, _, resources = next(s for s in scopes[1:] if fnmatchcase(action, s[1]))
+            sid, _, resources = next(s for s in scopes[1:] if _matches(action, s[1]))
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
-    statements = [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
+    # Scopes of types that hold no data (NOUN_CEILING) are granted by their noun patterns, as in the ceiling:
+    # a role's inline policies share IAM's 10,240 characters, and every other scope lists exact actions.
+    statements = [allow(_ceiling_actions(sid, actions) if sid in NOUN_CEILING else actions,
+                        resources if len(resources) > 1 else resources[0], sid=sid,
                         **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
                   for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
     if "aws:ecr/repository:Repository" in types:   # ECR makes a grant on a repository's key for itself
@@ -144,6 +158,10 @@ NOUN_CEILING = {
     "Alarms": ("cloudwatch:*Alarm*", "cloudwatch:*Tag*", "cloudwatch:Untag*"),
     "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
                     "application-autoscaling:Untag*"),
+    "Serving": SERVING_SERVICES,
+    # registries, alerting, dashboards, schedules and budgets hold no data the ceiling could leak: on this
+    # environment's names (and the account's repositories), the service is the noun
+    "Operations": tuple(f"{service}:*" for service in OPERATIONS_SERVICES),
 }
 
 

@@ -15,6 +15,7 @@ from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, Fea
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
+from infra.components.routing import ModelRoute, ModelRouteArgs, RegionalDoor, hostname
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
@@ -142,6 +143,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
                                     {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
                                     providers)
+    routes = model_routes(config, endpoints, platform, boundary, providers, observability.alerts.arns)
     return {
         "kind": "team",
         "team": config.team,
@@ -163,6 +165,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "budget": budget.budget.name,
         "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
                       for model, regions in endpoints.items()},
+        "hostnames": {model: route.hostname for model, route in routes.items()},
     }
 
 
@@ -188,3 +191,27 @@ def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutp
                     log_retention_days=config.logs.retention_days),
                 providers[region])
     return endpoints
+
+
+def model_routes(config: TeamConfig, endpoints: Mapping[str, Mapping[str, SageMakerEndpoint]],
+                 platform: pulumi.Output[PlatformOutputs], boundary: pulumi.Input[str],
+                 providers: Mapping[str, aws.Provider],
+                 alert_topics: Mapping[str, pulumi.Input[str]]) -> dict[str, ModelRoute]:
+    """A stable hostname per SageMaker model in the team's hosted zone, when it has one."""
+    zone = config.served.hosted_zone
+    if zone is None:
+        return {}
+    names = names_of(config)
+    routes = {}
+    for model in config.served.models:
+        if model.name not in endpoints:
+            continue
+        doors = {region: RegionalDoor(endpoint.endpoint.name,
+                                      platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
+                                      providers[region], alert_topics.get(region))
+                 for region, endpoint in endpoints[model.name].items()}
+        routes[model.name] = ModelRoute(names.resource(f"{model.name}-route"), ModelRouteArgs(
+            names, model.name, hostname(model.name, config.team, config.environment, zone.name), zone.id, doors,
+            permissions_boundary=boundary, log_retention_days=config.logs.retention_days,
+            error_alarm_percent=model.error_alarm_percent))
+    return routes

@@ -22,6 +22,17 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha1("/".join(parts).encode()).hexdigest()[:length]
 
 
+def _render(template: Any, fields: dict[str, Any]) -> Any:
+    """A computed output from its template: strings formatted, lists and mappings rendered item by item."""
+    if isinstance(template, str):
+        return template.format(**fields)
+    if isinstance(template, list | tuple):
+        return [_render(item, fields) for item in template]
+    if isinstance(template, dict):
+        return {key: _render(value, fields) for key, value in template.items()}
+    return template
+
+
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
@@ -82,6 +93,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             "uuid": str(uuid.UUID(_digest(facts.module, name, length=32))),
             "digest": _digest(name, length=17).upper(),
             "url_host": str(inputs.get("url", "")).removeprefix("https://"),
+            "domain": str(inputs.get("domainName", "")),
         }
         arn = facts.arn.format(**fields) if facts.arn else None
         if facts.id:
@@ -94,7 +106,8 @@ class PlanMocks(pulumi.runtime.Mocks):
             location = "" if facts.module in GLOBAL_SERVICES else region
             kind = _kebab(typ.rsplit(":", 1)[-1])
             arn = f"arn:aws:{facts.module}:{location}:{account}:{kind}/{given or resource_id}"
-        computed = {key: template.format(**fields, arn=arn) for key, template in facts.outputs.items()}
+        computed = {key: _render(template, {**fields, "arn": arn, "id": resource_id})
+                    for key, template in facts.outputs.items()}
         state = {"arn": arn, "id": resource_id, "name": physical if key == "name" else resource_id,
                  **inputs, **computed}
         state.setdefault("tagsAll", inputs.get("tags", {}))
