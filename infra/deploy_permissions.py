@@ -103,9 +103,10 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
-    # Scopes of types that hold no data (NOUN_CEILING) are granted by their noun patterns, as in the ceiling:
-    # a role's inline policies share IAM's 10,240 characters, and every other scope lists exact actions.
-    statements = [allow(_ceiling_actions(sid, actions) if sid in NOUN_CEILING else actions,
+    # Scopes of types that hold no data are granted as in the ceiling (NOUN_CEILING, VERB_GRANTS): a role's
+    # inline policies share IAM's 10,240 characters. Every other scope lists exact actions.
+    statements = [allow(_ceiling_actions(sid, actions) if sid in NOUN_CEILING
+                        else actions,
                         resources if len(resources) > 1 else resources[0], sid=sid,
                         **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
                   for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
@@ -158,10 +159,12 @@ NOUN_CEILING = {
     "Alarms": ("cloudwatch:*Alarm*", "cloudwatch:*Tag*", "cloudwatch:Untag*"),
     "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
                     "application-autoscaling:Untag*"),
-    "Serving": SERVING_SERVICES,
-    # registries, alerting, dashboards, schedules and budgets hold no data the ceiling could leak: on this
-    # environment's names (and the account's repositories), the service is the noun
-    "Operations": tuple(f"{service}:*" for service in OPERATIONS_SERVICES),
+    "Serving": ("acm:*Certificate*", "route53:*ResourceRecordSets", "route53:*HealthCheck", "route53:Get*",
+                "route53:*TagsForResource", *(f"apigateway:{verb}" for verb in ("DELETE", "GET", "PATCH", "POST", "PUT"))),
+    # registries, alerting, dashboards, schedules and budgets of this environment (and the account's repositories)
+    "Operations": ("budgets:*Budget", "cloudwatch:*Alarm*", "cloudwatch:*Dashboard*", "ecr:*Repositor*",
+                   "ecr:*LifecyclePolicy", "ecr:PutImage?*", "events:*Rule*", "scheduler:*Schedule", "sns:*Topic*",
+                   "sns:*ubscri*", *(f"{service}:*ag*Resource" for service in OPERATIONS_SERVICES if service != "scheduler")),
 }
 
 
