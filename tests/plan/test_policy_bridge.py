@@ -69,6 +69,31 @@ REGISTRY_MUTATIONS = {
 }
 CATALOG_SETTINGS = "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings"
 
+SERVING_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+
+
+def unencrypted_batch(resources):
+    schedule = find(resources, "fraud-prod-scorer-batch-euw1", SCHEDULE)
+    request = json.loads(schedule.inputs["target"]["input"])
+    request["TransformOutput"].pop("KmsKeyId")
+    schedule.inputs["target"] = {**schedule.inputs["target"], "input": json.dumps(request)}
+
+
+# Issue 12: serving routes, batch scoring, capture, rollback, autoscaling.
+SERVING_MUTATIONS = {
+    "sagemaker-prod-data-capture": ("fraud-prod", "fraud-prod-scorer-config-use1", lambda r: find(
+        r, "fraud-prod-scorer-config-use1", SERVING_CONFIG).inputs.pop("dataCaptureConfig")),
+    "sagemaker-prod-endpoint-auto-rollback": ("fraud-prod", "fraud-prod-scorer-euw1", lambda r: find(
+        r, "fraud-prod-scorer-euw1", "aws:sagemaker/endpoint:Endpoint").inputs["deploymentConfig"].pop(
+        "autoRollbackConfiguration")),
+    "sagemaker-prod-variant-autoscaling": ("fraud-prod", "fraud-prod-scorer-use1", lambda r: drop(
+        r, "fraud-prod-scorer-scaling-use1", "aws:appautoscaling/target:Target")),
+    "apigateway-front-door-tls-and-logs": ("fraud-prod", "fraud-prod-scorer-domain-euw1", set_input(
+        "fraud-prod-scorer-domain-euw1", "aws:apigateway/domainName:DomainName", "securityPolicy", "TLS_1_0")),
+    "sagemaker-batch-transform-encrypted": ("fraud-prod", "fraud-prod-scorer-batch-euw1", unencrypted_batch),
+}
+
 MUTATIONS = {
     "s3-bucket-kms-encryption": ("fraud-prod", "fraud-prod-raw", lambda r: drop(
         r, "fraud-prod-raw-encryption",
@@ -110,6 +135,7 @@ MUTATIONS = {
         r, "fraud-dev-analytics", "aws:athena/workgroup:Workgroup").inputs["configuration"].pop(
         "bytesScannedCutoffPerQuery")),
     **REGISTRY_MUTATIONS,
+    **SERVING_MUTATIONS,
 }
 
 

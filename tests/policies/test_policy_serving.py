@@ -69,3 +69,72 @@ def test_prod_variant_with_one_instance_is_reported_and_dev_is_not(kit):
     assert message == ("endpoint configuration 'fraud-dev-scorer-config' in prod: variant 'AllTraffic' has 1 "
                        "instance(s); required: initialInstanceCount >= 2 (instances across AZs)")
     assert kit.run(PROD_VARIANTS, kit.args(CONFIG, config(count=1))) == []   # dev
+
+
+# -- issue 12, second part: capture, rollback, autoscaling, front doors, batch transforms ----------------
+from policies.rules.apigateway_front_door_tls_and_logs import RULE as FRONT_DOOR  # noqa: E402
+from policies.rules.sagemaker_batch_transform_encrypted import RULE as BATCH  # noqa: E402
+from policies.rules.sagemaker_prod_data_capture import RULE as CAPTURE  # noqa: E402
+from policies.rules.sagemaker_prod_endpoint_auto_rollback import RULE as ROLLBACK  # noqa: E402
+
+ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+ROLLED_BACK = {"name": "fraud-prod-scorer-euw1", "endpointConfigName": "c", "deploymentConfig": {
+    "blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {"type": "CANARY"}},
+    "autoRollbackConfiguration": {"alarms": [{"alarmName": "fraud-prod-scorer-5xx-euw1"}]}}}
+
+
+def test_prod_configuration_without_capture_is_reported_and_dev_is_not(kit):
+    prod = kit.provider(tags=PROD_TAGS)
+    assert kit.run(CAPTURE, kit.args(CONFIG, config(), provider=prod)) == []
+    [(message, _)] = kit.run(CAPTURE, kit.args(CONFIG, config(capture=False), provider=prod))
+    assert message == ("endpoint configuration 'fraud-dev-scorer-config' in prod: no dataCaptureConfig; required: "
+                       "data capture on (a sampling percentage above 0, to the team's bucket)")
+    off = config()
+    off["dataCaptureConfig"]["initialSamplingPercentage"] = 0
+    assert "initialSamplingPercentage 0" in kit.run(CAPTURE, kit.args(CONFIG, off, provider=prod))[0][0]
+    assert kit.run(CAPTURE, kit.args(CONFIG, config(capture=False))) == []   # dev
+
+
+def test_prod_endpoint_without_rollback_alarms_is_reported(kit):
+    prod = kit.provider(tags=PROD_TAGS)
+    assert kit.run(ROLLBACK, kit.args(ENDPOINT, ROLLED_BACK, provider=prod)) == []
+    bare = {"name": "fraud-prod-scorer-euw1", "endpointConfigName": "c"}
+    [(message, _)] = kit.run(ROLLBACK, kit.args(ENDPOINT, bare, provider=prod))
+    assert message.startswith("endpoint 'fraud-prod-scorer-euw1' in prod: no blue/green update policy; no alarms")
+    assert kit.run(ROLLBACK, kit.args(ENDPOINT, bare)) == []   # dev
+
+
+@pytest.mark.parametrize("token, props, problem", [
+    ("aws:apigateway/domainName:DomainName", {"domainName": "s.example.com"}, "TLS_1_0 (the default)"),
+    ("aws:apigateway/domainName:DomainName", {"domainName": "s.example.com", "securityPolicy": "TLS_1_0"}, "TLS_1_0"),
+    ("aws:apigateway/stage:Stage", {"stageName": "live"}, "writes no access logs"),
+])
+def test_front_door_without_tls12_or_access_logs_is_reported(kit, token, props, problem):
+    [(message, _)] = kit.run(FRONT_DOOR, kit.args(token, props))
+    assert problem in message
+
+
+def test_front_door_with_tls12_and_access_logs_is_compliant(kit):
+    assert kit.run(FRONT_DOOR, kit.args("aws:apigateway/domainName:DomainName",
+                                        {"domainName": "s", "securityPolicy": "TLS_1_2"})) == []
+    assert kit.run(FRONT_DOOR, kit.args("aws:apigateway/stage:Stage", {"stageName": "live", "accessLogSettings": {
+        "destinationArn": "arn:aws:logs:eu-west-1:1:log-group:x", "format": "{}"}})) == []
+
+
+def schedule(output_key=KEY, volume_key=KEY, instance="ml.m5.large"):
+    request = {"TransformOutput": {"S3OutputPath": "s3://b/o/", **({"KmsKeyId": output_key} if output_key else {})},
+               "TransformResources": {"InstanceType": instance, "InstanceCount": 1,
+                                      **({"VolumeKmsKeyId": volume_key} if volume_key else {})}}
+    import json
+    return {"name": "fraud-prod-scorer-batch-euw1", "target": {
+        "arn": "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob", "input": json.dumps(request)}}
+
+
+def test_batch_transform_schedules_encrypt_results_and_volumes(kit):
+    token = "aws:scheduler/schedule:Schedule"
+    assert kit.run(BATCH, kit.args(token, schedule())) == []
+    assert kit.run(BATCH, kit.args(token, schedule(volume_key=None, instance="ml.g5.xlarge"))) == []   # local NVMe
+    [(message, _)] = kit.run(BATCH, kit.args(token, schedule(output_key=None, volume_key=None)))
+    assert message == ("schedule 'fraud-prod-scorer-batch-euw1' starts transform jobs with TransformOutput.KmsKeyId "
+                       "missing; TransformResources.VolumeKmsKeyId missing for ml.m5.large; required: results and "
+                       "volumes under a customer-managed key")
