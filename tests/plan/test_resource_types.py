@@ -37,8 +37,8 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
     assert warm_up_modules("aws") == [
-        "appautoscaling", "athena", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr", "glue",
-        "guardduty", "iam", "kms", "s3", "sagemaker", "sns",
+        "acm", "apigateway", "appautoscaling", "athena", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2",
+        "ecr", "glue", "guardduty", "iam", "kms", "route53", "s3", "sagemaker", "scheduler", "sns",
     ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
@@ -73,6 +73,10 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:glue/crawler:Crawler": ("name", "region"),
         "aws:athena/workgroup:Workgroup": ("name", "region"),
         "aws:sagemaker/endpoint:Endpoint": ("name", "region"),
+        "aws:apigateway/domainName:DomainName": ("domainName", "region"),
+        "aws:scheduler/schedule:Schedule": ("name", "region"),
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ("name", "region"),
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ("name", "region"),
     }
 
 
