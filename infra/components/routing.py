@@ -4,8 +4,10 @@ Per serving region, a front door: an API Gateway REST API (regional) whose `POST
 SageMaker runtime `InvokeEndpoint` on that region's endpoint through a role that may do only that, with
 IAM authorisation (callers sign with SigV4, as they do for SageMaker itself); a custom domain with an ACM
 certificate validated by DNS in the team's hosted zone and the TLS 1.2 policy; access logs in a log group
-under the platform's logs key; and `GET /ping`, unauthenticated, which answers `{"status": "InService"}`
-from SageMaker's `DescribeEndpoint` and nothing else.
+under the platform's logs key; and `GET /ping`, unauthenticated, which answers
+`{"status": "InService", "region": "<region>"}` from SageMaker's `DescribeEndpoint` and nothing else.
+A SigV4 signature is scoped to one region, so callers sign for the region `/ping` names (the
+library's `FrontDoorClient` does, and re-signs once if a failover moved them).
 
 Route 53 answers the hostname with a latency record per region, each tied to a calculated health check
 that is healthy only while both of its children are: an HTTPS check of `/ping` on the region's
@@ -41,6 +43,12 @@ ACCESS_LOG_FORMAT = json.dumps({
 # SageMaker's answers mapped to the caller's: its 4xx stay client errors, its 5xx (and throttling) are 5xx.
 RESPONSES = {"200": None, "400": r"4\d{2}", "503": r"5\d{2}"}
 ROUTES = "invocations:POST:AWS_IAM,ping:GET:NONE;v1"   # change it when the routes change: the stage redeploys
+
+
+def ping_template(region: str) -> str:
+    """`/ping`'s answer: the endpoint's status and the door's region, which IAM callers sign for (SigV4
+    scopes a signature to one region, and the hostname may answer from any)."""
+    return "{\"status\": \"$input.path('$.EndpointStatus')\", \"region\": \"" + region + "\"}"
 
 
 def hostname(model: str, team: str, environment: str, zone: str) -> str:
@@ -194,7 +202,7 @@ class FrontDoor(pulumi.ComponentResource):
             opts=child)
         self._methods += [method, integration, *self._responses(
             names, model, region, "ping", resource, method, integration, child,
-            template="{\"status\": \"$input.path('$.EndpointStatus')\"}")]
+            template=ping_template(region))]
 
     def _responses(self, names: Names, model: str, region: str, purpose: str, resource: aws.apigateway.Resource,
                    method: aws.apigateway.Method, integration: aws.apigateway.Integration,
