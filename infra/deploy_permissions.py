@@ -160,11 +160,13 @@ NOUN_CEILING = {
     "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
                     "application-autoscaling:Untag*"),
     "Serving": ("acm:*Certificate*", "route53:*ResourceRecordSets", "route53:*HealthCheck", "route53:Get*",
-                "route53:*TagsForResource", *(f"apigateway:{verb}" for verb in ("DELETE", "GET", "PATCH", "POST", "PUT"))),
+                "route53:*TagsForResource",
+                *(f"apigateway:{verb}" for verb in ("DELETE", "GET", "PATCH", "POST", "PUT"))),
     # registries, alerting, dashboards, schedules and budgets of this environment (and the account's repositories)
     "Operations": ("budgets:*Budget", "cloudwatch:*Alarm*", "cloudwatch:*Dashboard*", "ecr:*Repositor*",
                    "ecr:*LifecyclePolicy", "ecr:PutImage?*", "events:*Rule*", "scheduler:*Schedule", "sns:*Topic*",
-                   "sns:*ubscri*", *(f"{service}:*ag*Resource" for service in OPERATIONS_SERVICES if service != "scheduler")),
+                   "sns:*ubscri*",
+                   *(f"{service}:*ag*Resource" for service in OPERATIONS_SERVICES if service != "scheduler")),
 }
 
 

@@ -232,7 +232,8 @@ NO_CHARGE: dict[str, tuple[str, ...]] = {
         "methodResponse:MethodResponse", "integrationResponse:IntegrationResponse", "deployment:Deployment",
         "methodSettings:MethodSettings", "domainName:DomainName", "basePathMapping:BasePathMapping",
         "account:Account")),
-    "acm-public-certificate": ("aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation"),
+    "acm-public-certificate": ("aws:acm/certificate:Certificate",
+                               "aws:acm/certificateValidation:CertificateValidation"),
 }
 
 MODELS: dict[str, Model] = {

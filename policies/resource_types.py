@@ -349,7 +349,8 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                                "route53:DeleteHealthCheck", "route53:ChangeTagsForResource",
                                "route53:ListTagsForResource", "cloudwatch:DescribeAlarms")),
     _blueprint("aws:apigateway/restApi:RestApi", id="{digest}", arn="arn:aws:apigateway:{region}::/restapis/{digest}",
-               outputs={"rootResourceId": "r{digest}", "executionArn": "arn:aws:execute-api:{region}:{account}:{digest}"},
+               outputs={"rootResourceId": "r{digest}",
+                        "executionArn": "arn:aws:execute-api:{region}:{account}:{digest}"},
                deploy_actions=("apigateway:POST", "apigateway:GET", "apigateway:PUT", "apigateway:PATCH",
                                "apigateway:DELETE")),   # tags are PUT/DELETE on /tags/<arn>
     *(_blueprint(f"aws:apigateway/{kind}", deploy_actions=("apigateway:POST", "apigateway:GET", "apigateway:PUT",

@@ -103,7 +103,7 @@ class FrontDoor(pulumi.ComponentResource):
             records=[record.apply(lambda o: o.resource_record_value or "")],
             opts=pulumi.ResourceOptions(parent=self, provider=door.provider),
         ) if validation_fqdn is None else None
-        fqdn = self.validation_record.fqdn if self.validation_record else validation_fqdn
+        fqdn: pulumi.Input[str] = self.validation_record.fqdn if self.validation_record else validation_fqdn or ""
         self.validation = aws.acm.CertificateValidation(
             names.resource(f"{model}-certificate-issued", region), certificate_arn=self.certificate.arn,
             validation_record_fqdns=[fqdn], opts=child)

@@ -14,8 +14,8 @@ from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
-from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
+from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.routing import ModelRoute, ModelRouteArgs, RegionalDoor, hostname
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter

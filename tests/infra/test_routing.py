@@ -61,7 +61,8 @@ def test_each_region_has_a_tls12_door_calling_only_its_endpoint_with_iam_auth(co
         assert role["permissionsBoundary"] == BOUNDARY
         policy = view.document(view.named(f"fraud-dev-scorer-api-{code}-policy"))
         assert policy["Statement"] == [{
-            "Sid": "OneEndpoint", "Effect": "Allow", "Action": ["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"],
+            "Sid": "OneEndpoint", "Effect": "Allow",
+            "Action": ["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"],
             "Resource": f"arn:aws:sagemaker:{region}:123456789012:endpoint/fraud-dev-scorer-{code}"}]
         domain = view.named(f"fraud-dev-scorer-domain-{code}").inputs
         assert (domain["domainName"], domain["securityPolicy"]) == (HOST, "TLS_1_2")
