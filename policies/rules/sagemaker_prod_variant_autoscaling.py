@@ -9,16 +9,18 @@ from pulumi_policy import ReportViolation, StackValidationArgs
 
 from policies.rule import Rule
 from policies.support import is_known, of_types, props_of, resource_env, urn_of
-from policies.support.sagemaker import ENDPOINT, ENDPOINT_CONFIG, SCALABLE_TARGET, VARIANT_DIMENSION
+from policies.support.sagemaker import (
+    ENDPOINT,
+    ENDPOINT_CONFIG,
+    SCALABLE_TARGET,
+    VARIANT_DIMENSION,
+    configuration_of,
+)
 
 
 def _variants(endpoint: Any, configs: dict[str, Any]) -> list[str] | None:
     """The variant names of the endpoint's configuration (None: not known at preview)."""
-    name = props_of(endpoint).get("endpointConfigName")
-    config = next((c for c in configs.values() if props_of(c).get("name") == name), None)
-    if config is None:
-        deps = [urn_of(d) for d in getattr(endpoint, "dependencies", None) or []]
-        config = next((configs[u] for u in deps if u in configs), None)
+    config = configuration_of(endpoint, list(configs.values()))
     if config is None or not is_known(props_of(config).get("productionVariants")):
         return None
     return [str(v.get("variantName")) for v in props_of(config).get("productionVariants") or []

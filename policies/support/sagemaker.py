@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from .links import urn_of
+from .unknowns import props_of
+
 # Instance families whose storage is local NVMe: SageMaker refuses a volume KMS key for them (the
 # instance store is encrypted in hardware). Every other family must name a volume key.
 LOCAL_STORAGE_FAMILIES = frozenset({
@@ -25,3 +31,14 @@ def instance_family(instance_type: str) -> str:
 def needs_volume_key(instance_type: str) -> bool:
     """Whether an endpoint variant on this instance type has an EBS volume that a KMS key encrypts."""
     return instance_family(instance_type) not in LOCAL_STORAGE_FAMILIES
+
+
+def configuration_of(endpoint: Any, configurations: Sequence[Any]) -> Any | None:
+    """The endpoint configuration an endpoint uses: by name, else the configuration it depends on (under
+    mocks and in previews a generated name is not an input yet). None: not in the stack."""
+    name = props_of(endpoint).get("endpointConfigName")
+    by_name = [c for c in configurations if name is not None and props_of(c).get("name") == name]
+    if by_name:
+        return by_name[0]
+    urns = {urn_of(dependency) for dependency in getattr(endpoint, "dependencies", None) or []}
+    return next((c for c in configurations if c.urn in urns), None)

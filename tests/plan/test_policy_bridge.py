@@ -92,6 +92,8 @@ SERVING_MUTATIONS = {
     "apigateway-front-door-tls-and-logs": ("fraud-prod", "fraud-prod-scorer-domain-euw1", set_input(
         "fraud-prod-scorer-domain-euw1", "aws:apigateway/domainName:DomainName", "securityPolicy", "TLS_1_0")),
     "sagemaker-batch-transform-encrypted": ("fraud-prod", "fraud-prod-scorer-batch-euw1", unencrypted_batch),
+    "sagemaker-prod-endpoint-drift-monitored": ("fraud-prod", "fraud-prod-scorer-use1", lambda r: drop(
+        r, "fraud-prod-scorer-drift-hourly-use1", "aws:sagemaker/monitoringSchedule:MonitoringSchedule")),
 }
 
 MUTATIONS = {

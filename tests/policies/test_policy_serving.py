@@ -138,3 +138,51 @@ def test_batch_transform_schedules_encrypt_results_and_volumes(kit):
     assert message == ("schedule 'fraud-prod-scorer-batch-euw1' starts transform jobs with TransformOutput.KmsKeyId "
                        "missing; TransformResources.VolumeKmsKeyId missing for ml.m5.large; required: results and "
                        "volumes under a customer-managed key")
+
+
+from policies.rules.sagemaker_prod_endpoint_drift_monitored import RULE as DRIFT  # noqa: E402
+from policies.rules.sagemaker_prod_variant_autoscaling import RULE as AUTOSCALING  # noqa: E402
+
+SCALING = "aws:appautoscaling/target:Target"
+
+
+def serving_stack(kit, *, scaled=True, monitored=True, capture=True, tags=PROD_TAGS):
+    prod = kit.provider(tags=tags)
+    configuration = kit.resource(CONFIG, {**config(capture=capture), "name": "c"}, "config", provider=prod)
+    endpoint = kit.resource(ENDPOINT, ROLLED_BACK, "endpoint", provider=prod, deps={"endpointConfigName": [
+        configuration]})
+    resources = [configuration, endpoint]
+    if scaled:
+        resources.append(kit.resource(SCALING, {
+            "serviceNamespace": "sagemaker", "scalableDimension": "sagemaker:variant:DesiredInstanceCount",
+            "resourceId": "endpoint/fraud-prod-scorer-euw1/variant/AllTraffic", "minCapacity": 2, "maxCapacity": 6},
+            "scaling", provider=prod))
+    if monitored:
+        resources += [
+            kit.resource("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition", {
+                "name": "fraud-prod-scorer-drift-euw1",
+                "dataQualityJobInput": {"endpointInput": {"endpointName": "fraud-prod-scorer-euw1"}}},
+                "definition", provider=prod),
+            kit.resource("aws:sagemaker/monitoringSchedule:MonitoringSchedule", {
+                "name": "s", "monitoringScheduleConfig": {"monitoringJobDefinitionName": "fraud-prod-scorer-drift-euw1",
+                                                         "monitoringType": "DataQuality"}}, "schedule", provider=prod)]
+    return kit.stack(*resources)
+
+
+def test_prod_variant_without_a_scalable_target_is_reported(kit):
+    assert kit.run(AUTOSCALING, serving_stack(kit)) == []
+    [(message, urn)] = kit.run(AUTOSCALING, serving_stack(kit, scaled=False))
+    assert message == ("endpoint 'fraud-prod-scorer-euw1' in prod: variant(s) AllTraffic without autoscaling; "
+                       "required: an aws.appautoscaling.Target with resourceId "
+                       "endpoint/fraud-prod-scorer-euw1/variant/<variant> and a scaling policy")
+    assert urn and urn.endswith("::endpoint")
+    assert kit.run(AUTOSCALING, serving_stack(kit, scaled=False, tags={**PROD_TAGS, "env": "dev"})) == []
+
+
+def test_prod_endpoint_capturing_data_without_a_monitor_is_reported(kit):
+    assert kit.run(DRIFT, serving_stack(kit)) == []
+    [(message, _)] = kit.run(DRIFT, serving_stack(kit, monitored=False))
+    assert message.startswith("endpoint 'fraud-prod-scorer-euw1' in prod captures data that no data-quality "
+                              "monitoring schedule reads")
+    assert kit.run(DRIFT, serving_stack(kit, monitored=False, capture=False)) == []   # nothing captured to read
+    assert kit.run(DRIFT, serving_stack(kit, monitored=False, tags={**PROD_TAGS, "env": "dev"})) == []
