@@ -140,3 +140,14 @@ def test_kubernetes_objects_get_their_name_and_namespace_as_id():
     resource_id, state = answer("kubernetes:core/v1:ConfigMap", "cm", {"metadata": {"namespace": "team"}})
     assert resource_id == "team/cm"
     assert state["metadata"]["name"] == "cm" and re.fullmatch(r"[0-9a-f-]{36}", state["metadata"]["uid"])
+
+
+def test_mocks_render_nested_outputs_a_certificate_validation_record_per_domain():
+    _, certificate = answer("aws:acm/certificate:Certificate", "cert", {"domainName": "scorer.fraud.example.com",
+                                                                       "validationMethod": "DNS"})
+    [option] = certificate["domainValidationOptions"]
+    assert option["domainName"] == "scorer.fraud.example.com" and option["resourceRecordType"] == "CNAME"
+    assert re.fullmatch(r"_[0-9A-F]{17}\.scorer\.fraud\.example\.com\.", option["resourceRecordName"])
+    assert certificate["arn"].startswith("arn:aws:acm:us-east-1:123456789012:certificate/")
+    _, domain = answer("aws:apigateway/domainName:DomainName", "d", {"domainName": "scorer.fraud.example.com"})
+    assert domain["regionalDomainName"].endswith(".execute-api.us-east-1.amazonaws.com")
