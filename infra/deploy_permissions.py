@@ -147,10 +147,20 @@ def _verb(name: str) -> str:
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
     network ... ARNs of this account and environment), except where a verb would reach data. Without
-    statement ids: a boundary is one managed policy of at most 6,144 characters."""
-    return [{key: value for key, value in
-             {**statement, "Action": _ceiling_actions(statement["Sid"], statement["Action"])}.items() if key != "Sid"}
-            for statement in deploy_statements(names, types)]
+    statement ids: a boundary is one managed policy of at most 6,144 characters. The scopes bounded by
+    nouns (no data) share one statement: each noun names one service, so it reaches only its own ARNs."""
+    ceiling: list[Statement] = []
+    nouns: Statement = {"Effect": "Allow", "Action": [], "Resource": []}
+    for statement in deploy_statements(names, types):
+        actions = _ceiling_actions(statement["Sid"], statement["Action"])
+        if statement["Sid"] in NOUN_CEILING and "Condition" not in statement:
+            resources = statement["Resource"]
+            nouns["Action"] += [a for a in actions if a not in nouns["Action"]]
+            nouns["Resource"] += [r for r in ([resources] if isinstance(resources, str) else resources)
+                                  if r not in nouns["Resource"]]
+            continue
+        ceiling.append({key: value for key, value in {**statement, "Action": actions}.items() if key != "Sid"})
+    return ceiling + ([nouns] if nouns["Action"] else [])
 
 
 # Scopes of one resource type that holds no data: a noun, not a verb, bounds them (shorter; the CI
