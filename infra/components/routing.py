@@ -207,15 +207,18 @@ class FrontDoor(pulumi.ComponentResource):
     def _responses(self, names: Names, model: str, region: str, purpose: str, resource: aws.apigateway.Resource,
                    method: aws.apigateway.Method, integration: aws.apigateway.Integration,
                    child: pulumi.ResourceOptions, template: str | None = None) -> list[pulumi.Resource]:
+        """200, 400 and 503 answers; without a template the model's body and Content-Type pass through."""
         created: list[pulumi.Resource] = []
+        passed = {"method.response.header.Content-Type": "integration.response.header.Content-Type"}
         for status, pattern in RESPONSES.items():
             response = aws.apigateway.MethodResponse(
                 names.resource(f"{model}-api-{purpose}-{status}", region), rest_api=self.api.id,
-                resource_id=resource.id, http_method=method.http_method, status_code=status, opts=child)
+                resource_id=resource.id, http_method=method.http_method, status_code=status,
+                response_parameters=None if template else {key: False for key in passed}, opts=child)
             created += [response, aws.apigateway.IntegrationResponse(
                 names.resource(f"{model}-api-{purpose}-{status}-mapping", region), rest_api=self.api.id,
                 resource_id=resource.id, http_method=method.http_method, status_code=status,
-                selection_pattern=pattern,
+                selection_pattern=pattern, response_parameters=None if template else passed,
                 response_templates={"application/json": template} if template and status == "200" else None,
                 opts=pulumi.ResourceOptions(parent=self, provider=child.provider,
                                             depends_on=[integration, response]))]

@@ -57,6 +57,10 @@ def test_each_region_has_a_tls12_door_calling_only_its_endpoint_with_iam_auth(co
             "{\"status\": \"$input.path('$.EndpointStatus')\", \"region\": \"" + region + "\"}")}
         errors = view.named(f"fraud-dev-scorer-api-invoke-503-mapping-{code}").inputs
         assert errors["selectionPattern"] == r"5\d{2}"
+        answer = view.named(f"fraud-dev-scorer-api-invoke-200-mapping-{code}").inputs   # JSON, CSV or .npy
+        assert answer["responseParameters"] == {
+            "method.response.header.Content-Type": "integration.response.header.Content-Type"}
+        assert "selectionPattern" not in answer and "responseTemplates" not in answer
         role = view.named(f"fraud-dev-scorer-api-{code}", "aws:iam/role:Role").inputs
         assert role["permissionsBoundary"] == BOUNDARY
         policy = view.document(view.named(f"fraud-dev-scorer-api-{code}-policy"))
