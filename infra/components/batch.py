@@ -25,6 +25,9 @@ from infra.naming import Names
 from policies.support.sagemaker import needs_volume_key
 
 EXECUTION_ID = "<aws.scheduler.execution-id>"
+# A transform job name has at most 63 characters; Scheduler's execution id has 16 in AWS's examples, and
+# the prefix is cut so that even a 36-character id fits.
+JOB_PREFIX_MAX = 63 - 1 - 36
 UNIVERSAL_TARGET = "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob"
 
 
@@ -42,6 +45,11 @@ class BatchScoringArgs:
     tags: Mapping[str, str] = field(default_factory=dict)   # the stack's tags, on every job
 
 
+def job_prefix(names: Names, model: str) -> str:
+    """`fraud-prod-scorer`: this model's transform jobs are `<prefix>-<execution id>`."""
+    return names.resource(model)[:JOB_PREFIX_MAX].rstrip("-")
+
+
 def transform_request(args: BatchScoringArgs, model_name: str, bucket: str, key: str) -> dict:
     """The `CreateTransformJob` request Scheduler sends (context attributes replaced per run)."""
     prefix = f"s3://{bucket}/batch/{args.model}"
@@ -49,7 +57,7 @@ def transform_request(args: BatchScoringArgs, model_name: str, bucket: str, key:
     if needs_volume_key(args.instance_type):
         resources["VolumeKmsKeyId"] = key
     return {
-        "TransformJobName": f"{args.names.resource(args.model)}-{EXECUTION_ID}",
+        "TransformJobName": f"{job_prefix(args.names, args.model)}-{EXECUTION_ID}",
         "ModelName": model_name,
         "BatchStrategy": "MultiRecord", "MaxPayloadInMB": 6,
         "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"{prefix}/input/"}},
@@ -69,12 +77,12 @@ class BatchScoring(pulumi.ComponentResource):
         super().__init__("ml-platform:serving:BatchScoring", name, None, opts)
         names, region, account = args.names, args.region, args.names.account_id
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        role_name = names.resource(f"{args.model}-batch", region)
+        role_name = names.resource(f"{args.model}-batch")   # one per model: the primary region's
         self.role = aws.iam.Role(
             role_name, name=role_name, description=f"EventBridge Scheduler starts batch transforms of {args.model}",
             assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("scheduler.amazonaws.com", account)),
             permissions_boundary=args.permissions_boundary, opts=child)
-        jobs = f"arn:aws:sagemaker:{region}:{account}:transform-job/{names.resource(args.model)}-*"
+        jobs = f"arn:aws:sagemaker:{region}:{account}:transform-job/{job_prefix(names, args.model)}-*"
         policy = aws.iam.RolePolicy(
             f"{role_name}-policy", role=self.role.id, opts=child,
             policy=pulumi.Output.json_dumps(pulumi.Output.from_input(args.data_key_arn).apply(
@@ -85,7 +93,7 @@ class BatchScoring(pulumi.ComponentResource):
         request = pulumi.Output.all(args.model_name, args.bucket, args.data_key_arn).apply(
             lambda v: transform_request(args, v[0], v[1], v[2]))
         self.schedule = aws.scheduler.Schedule(
-            names.resource(f"{args.model}-batch", region), name=names.resource(f"{args.model}-batch", region),
+            names.resource(f"{args.model}-batch"), name=names.resource(f"{args.model}-batch"),
             description=f"Scores batch/{args.model}/input/ of the curated bucket with {args.model}",
             schedule_expression=args.schedule, schedule_expression_timezone="UTC",
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),

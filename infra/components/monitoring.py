@@ -52,7 +52,7 @@ class DriftMonitor(pulumi.ComponentResource):
         names, region, model = args.names, args.region, args.model
         child = pulumi.ResourceOptions(parent=self, provider=provider)
         prefix = pulumi.Output.concat("s3://", args.models_bucket, f"/monitoring/{model}")
-        definition_name = names.resource(f"{model}-drift", region)
+        definition_name = names.resource(f"{model}-dq", region)     # names of at most 63 characters
         self.definition = aws.sagemaker.DataQualityJobDefinition(
             definition_name, name=definition_name, role_arn=args.execution_role_arn,
             data_quality_app_specification=aws.sagemaker.DataQualityJobDefinitionDataQualityAppSpecificationArgs(
@@ -82,7 +82,7 @@ class DriftMonitor(pulumi.ComponentResource):
             stopping_condition=aws.sagemaker.DataQualityJobDefinitionStoppingConditionArgs(
                 max_runtime_in_seconds=1800),
             opts=child)
-        schedule_name = names.resource(f"{model}-drift-hourly", region)
+        schedule_name = names.resource(f"{model}-drift", region)
         self.schedule = aws.sagemaker.MonitoringSchedule(
             schedule_name, name=schedule_name,
             monitoring_schedule_config=aws.sagemaker.MonitoringScheduleMonitoringScheduleConfigArgs(

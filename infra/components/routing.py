@@ -249,18 +249,16 @@ class ModelRoute(pulumi.ComponentResource):
                 names.resource(f"{model}-ping-check", region), type="HTTPS_STR_MATCH",
                 fqdn=pulumi.Output.concat(door.api.id, f".execute-api.{region}.amazonaws.com"), port=443,
                 resource_path=f"/{STAGE}/ping", search_string="InService", request_interval=PING_INTERVAL_SECONDS,
-                failure_threshold=PING_FAILURES, measure_latency=False, enable_sni=True,
-                reference_name=f"{model}-ping-{region}"[:64], opts=child)
+                failure_threshold=PING_FAILURES, measure_latency=False, enable_sni=True, opts=child)
             alarm = aws.route53.HealthCheck(
                 names.resource(f"{model}-alarm-check", region), type="CLOUDWATCH_METRIC",
                 cloudwatch_alarm_name=door.alarm.name, cloudwatch_alarm_region=region,
                 # No data from the region's CloudWatch: send callers elsewhere (Route 53 answers with every
                 # record anyway if every region is unhealthy).
-                insufficient_data_health_status="Unhealthy", reference_name=f"{model}-5xx-{region}"[:64], opts=child)
+                insufficient_data_health_status="Unhealthy", opts=child)
             self.health_checks[region] = aws.route53.HealthCheck(
                 names.resource(f"{model}-health", region), type="CALCULATED",
-                child_healthchecks=[ping.id, alarm.id], child_health_threshold=2,
-                reference_name=f"{model}-{region}"[:64], opts=child)
+                child_healthchecks=[ping.id, alarm.id], child_health_threshold=2, opts=child)
             self.records[region] = aws.route53.Record(
                 names.resource(f"{model}-route", region), zone_id=args.zone_id, name=args.hostname, type="A",
                 set_identifier=region, health_check_id=self.health_checks[region].id,

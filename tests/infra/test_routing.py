@@ -126,7 +126,7 @@ def batch(component, names, instance="ml.m5.large"):
 
 def test_batch_scoring_starts_a_uniquely_named_encrypted_transform_per_run(component, team_names):
     view = batch(component, team_names)
-    schedule = view.named("fraud-dev-scorer-batch-euw1", "aws:scheduler/schedule:Schedule").inputs
+    schedule = view.named("fraud-dev-scorer-batch", "aws:scheduler/schedule:Schedule").inputs
     assert schedule["scheduleExpression"] == "cron(0 2 * * ? *)" and schedule["flexibleTimeWindow"] == {"mode": "OFF"}
     target = schedule["target"]
     assert target["arn"] == "arn:aws:scheduler:::aws-sdk:sagemaker:createTransformJob"
@@ -143,7 +143,7 @@ def test_batch_scoring_starts_a_uniquely_named_encrypted_transform_per_run(compo
     assert request["Tags"] == [{"Key": "team", "Value": "fraud"}]
     # 63 characters: the longest job name SageMaker takes, with Scheduler's 16-character execution id
     assert len(request["TransformJobName"].replace(EXECUTION_ID, "d32c5kddcf5bb8c3")) <= 63
-    policy = view.document(view.named("fraud-dev-scorer-batch-euw1-policy"))
+    policy = view.document(view.named("fraud-dev-scorer-batch-policy"))
     jobs = "arn:aws:sagemaker:eu-west-1:123456789012:transform-job/fraud-dev-scorer-*"
     assert policy["Statement"] == [
         {"Sid": "ThisModelsJobs", "Effect": "Allow", "Action": ["sagemaker:CreateTransformJob"], "Resource": jobs,
@@ -153,7 +153,7 @@ def test_batch_scoring_starts_a_uniquely_named_encrypted_transform_per_run(compo
 
 def test_batch_on_local_nvme_instances_names_no_volume_key(component, team_names):
     schedule = batch(component, team_names, instance="ml.g5.xlarge").named(
-        "fraud-dev-scorer-batch-euw1", "aws:scheduler/schedule:Schedule").inputs
+        "fraud-dev-scorer-batch", "aws:scheduler/schedule:Schedule").inputs
     assert "VolumeKmsKeyId" not in json.loads(schedule["target"]["input"])["TransformResources"]
 
 
@@ -163,7 +163,7 @@ def test_drift_monitor_compares_captured_data_hourly_and_alarms_on_the_largest_d
                             "fraud-dev-models-123456789012-use1", "arn:aws:kms:us-east-1:123456789012:key/models",
                             ["subnet-0a"], "sg-0b", TOPIC["us-east-1"])
     view = component(lambda p: DriftMonitor("drift", args, p["us-east-1"]), regions=("us-east-1",))
-    definition = view.named("fraud-dev-scorer-drift-use1",
+    definition = view.named("fraud-dev-scorer-dq-use1",
                             "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition").inputs
     assert definition["dataQualityAppSpecification"]["imageUri"] == (
         "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer")
@@ -173,18 +173,35 @@ def test_drift_monitor_compares_captured_data_hourly_and_alarms_on_the_largest_d
     assert definition["networkConfig"] == {"enableNetworkIsolation": True,
                                            "enableInterContainerTrafficEncryption": True,
                                            "vpcConfig": {"subnets": ["subnet-0a"], "securityGroupIds": ["sg-0b"]}}
-    schedule = view.named("fraud-dev-scorer-drift-hourly-use1").inputs["monitoringScheduleConfig"]
+    schedule = view.named("fraud-dev-scorer-drift-use1",
+                          "aws:sagemaker/monitoringSchedule:MonitoringSchedule").inputs["monitoringScheduleConfig"]
     assert (schedule["monitoringJobDefinitionName"], schedule["monitoringType"]) == (
-        "fraud-dev-scorer-drift-use1", "DataQuality")
+        "fraud-dev-scorer-dq-use1", "DataQuality")
     alarm = view.named("fraud-dev-scorer-drift-use1", "aws:cloudwatch/metricAlarm:MetricAlarm").inputs
     assert alarm["metricQueries"][-1]["expression"] == "MAX([f0, f1])" and alarm["threshold"] == 0.2
     assert [q["metric"]["metricName"] for q in alarm["metricQueries"][:2]] == [
         "feature_baseline_drift_amount", "feature_baseline_drift_count_24h"]
     assert alarm["metricQueries"][0]["metric"]["dimensions"] == {
-        "Endpoint": "fraud-dev-scorer-use1", "MonitoringSchedule": "fraud-dev-scorer-drift-hourly-use1"}
+        "Endpoint": "fraud-dev-scorer-use1", "MonitoringSchedule": "fraud-dev-scorer-drift-use1"}
     assert alarm["alarmActions"] == [TOPIC["us-east-1"]]
 
 
 def test_drift_monitor_refuses_a_region_without_a_known_analyzer_image():
     with pytest.raises(ValueError, match="no Model Monitor analyzer image known for af-south-1"):
         analyzer_image("af-south-1")
+
+
+def test_names_fit_aws_limits_for_the_longest_team_environment_model_and_region_code():
+    """The schema's longest team (20), environment (`staging`; monitors run in `prod`), model (24) and a
+    5-character region code: job, schedule and role names stay within AWS's limits."""
+    from infra.components.batch import job_prefix
+    from infra.naming import Names
+
+    staging, prod = Names("abcdefghijklmnopqrst", "staging", "1"), Names("abcdefghijklmnopqrst", "prod", "1")
+    model = "a" * 24
+    assert len(f"{job_prefix(staging, model)}-{'x' * 36}") <= 63                 # TransformJobName
+    assert len(staging.resource(f"{model}-batch")) <= 64                          # Scheduler name, IAM role
+    assert len(staging.resource(f"{model}-api", "ap-southeast-7")) <= 64                   # IAM role
+    assert len(prod.resource(f"{model}-dq", "ap-southeast-7")) <= 63                       # job definition
+    assert len(prod.resource(f"{model}-drift", "ap-southeast-7")) <= 63                    # monitoring schedule
+    assert job_prefix(Names("fraud", "prod", "1"), "scorer") == "fraud-prod-scorer"

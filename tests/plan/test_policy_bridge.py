@@ -74,7 +74,7 @@ SCHEDULE = "aws:scheduler/schedule:Schedule"
 
 
 def unencrypted_batch(resources):
-    schedule = find(resources, "fraud-prod-scorer-batch-euw1", SCHEDULE)
+    schedule = find(resources, "fraud-prod-scorer-batch", SCHEDULE)
     request = json.loads(schedule.inputs["target"]["input"])
     request["TransformOutput"].pop("KmsKeyId")
     schedule.inputs["target"] = {**schedule.inputs["target"], "input": json.dumps(request)}
@@ -91,9 +91,9 @@ SERVING_MUTATIONS = {
         r, "fraud-prod-scorer-scaling-use1", "aws:appautoscaling/target:Target")),
     "apigateway-front-door-tls-and-logs": ("fraud-prod", "fraud-prod-scorer-domain-euw1", set_input(
         "fraud-prod-scorer-domain-euw1", "aws:apigateway/domainName:DomainName", "securityPolicy", "TLS_1_0")),
-    "sagemaker-batch-transform-encrypted": ("fraud-prod", "fraud-prod-scorer-batch-euw1", unencrypted_batch),
+    "sagemaker-batch-transform-encrypted": ("fraud-prod", "fraud-prod-scorer-batch", unencrypted_batch),
     "sagemaker-prod-endpoint-drift-monitored": ("fraud-prod", "fraud-prod-scorer-use1", lambda r: drop(
-        r, "fraud-prod-scorer-drift-hourly-use1", "aws:sagemaker/monitoringSchedule:MonitoringSchedule")),
+        r, "fraud-prod-scorer-drift-use1", "aws:sagemaker/monitoringSchedule:MonitoringSchedule")),
 }
 
 MUTATIONS = {
