@@ -33,13 +33,14 @@ UNSCOPED = (
     "logs:DescribeLogGroups", "logs:CreateLogDelivery", "logs:DeleteLogDelivery",
     "route53:AssociateVPCWithHostedZone", "guardduty:CreateDetector",
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
+    "eks:DescribeAddonVersions", "autoscaling:Describe*",
     "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
     "cloudwatch:DescribeAlarms", "acm:RequestCertificate", "route53:CreateHealthCheck",
 )
 
 
 SERVING_SERVICES = ("acm:*", "route53:*", "apigateway:*")
-OPERATIONS_SERVICES = ("ecr", "sns", "cloudwatch", "events", "budgets", "scheduler")
+OPERATIONS_SERVICES = ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets", "scheduler")
 
 
 def _matches(action: str, patterns: str | tuple[str, ...]) -> bool:
@@ -50,13 +51,15 @@ def _scopes(names: Names) -> list[tuple[str, str | tuple[str, ...], list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
-    # Registries, tracking, alerting and budgets: one statement, each service's names of this environment.
-    # (the actions name the service; every other name of theirs carries the environment)
+    # Services whose every resource name carries the environment (`<scope>-<env>-*`), plus ECR repositories
+    # (`ml-platform/*`, shared by the environment's stacks): one statement, as the actions name the service.
     operations = [f"arn:aws:ecr:*:{account}:repository/*", f"arn:aws:*:*:{account}:{env}"]
     return [
         ("Unscoped", "*", ["*"]),  # UNSCOPED actions; matched before the rest of this list
         ("ServiceLinkedRoles", "iam:*ServiceLinkedRole*", [service_linked]),
-        ("OidcProvider", "iam:*OpenIDConnectProvider*", [names.oidc_provider_arn()]),
+        # CI's identity provider, and each cluster's IRSA issuer (oidc.eks.<region>.amazonaws.com/id/<id>)
+        ("OidcProvider", "iam:*OpenIDConnectProvider*",
+         [names.oidc_provider_arn(), f"arn:aws:iam::{account}:oidc-provider/oidc.eks.*"]),
         ("Roles", "iam:*Role*", [names.environment_role_arns(), service_linked]),  # incl. PassRole, inline policies
         ("Policies", "iam:*", [names.environment_policy_arns()]),
         ("S3Account", "s3:*AccountPublicAccessBlock", ["*"]),  # the account's own: s3:ResourceAccount holds
@@ -67,10 +70,13 @@ def _scopes(names: Names) -> list[tuple[str, str | tuple[str, ...], list[str]]]:
         ("Network", "ec2:*", [f"arn:aws:ec2:*:{account}:*"]),
         ("Trails", "cloudtrail:*", [f"arn:aws:cloudtrail:*:{account}:trail/*"]),
         ("Detectors", "guardduty:*", [f"arn:aws:guardduty:*:{account}:detector/*"]),
-        # feature groups, models, endpoints, package groups, model cards, tracking servers ... named `<scope>-<env>-*`
-        ("SageMaker", "sagemaker:*", [f"arn:aws:sagemaker:*:{account}:*/{env}"]),
         ("Catalog", "glue:*", [*names.environment_glue_arns(), f"arn:aws:glue:*:{account}:crawler/{env}"]),
-        ("Workgroups", "athena:*", [f"arn:aws:athena:*:{account}:workgroup/{env}"]),
+        # Managed node groups' Auto Scaling groups (scale-from-zero tags); this account's groups, as the ASG name
+        # pattern (eks-<node group>-<uuid>) would not fit the CI boundary's size limit
+        ("Asgs", "autoscaling:*", [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*"]),
+        # feature groups, models, endpoints, package groups, tracking servers; workgroups; clusters and their
+        # node groups, add-ons, access entries (`<kind>/<cluster>/...`); topics, rules, budgets, registries;
+        # batch schedules (`schedule/<group>/<name>`)
         *(("Operations", f"{service}:*", operations) for service in OPERATIONS_SERVICES),
         ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
         ("Autoscaling", "application-autoscaling:*",
@@ -103,11 +109,7 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
-    # Scopes of types that hold no data are granted as in the ceiling (NOUN_CEILING, VERB_GRANTS): a role's
-    # inline policies share IAM's 10,240 characters. Every other scope lists exact actions.
-    statements = [allow(_ceiling_actions(sid, actions) if sid in NOUN_CEILING
-                        else actions,
-                        resources if len(resources) > 1 else resources[0], sid=sid,
+    statements = [allow(actions, resources if len(resources) > 1 else resources[0], sid=sid,
                         **(perimeter if any(a.startswith("s3:") for a in actions) else {}))
                   for sid, (actions, resources) in sorted(grouped.items(), key=lambda item: order.index(item[0]))]
     if "aws:ecr/repository:Repository" in types:   # ECR makes a grant on a repository's key for itself
@@ -133,7 +135,13 @@ def verb_patterns(actions: Iterable[str]) -> list[str]:
                    for action, (service, name) in ((a, a.split(":", 1)) for a in actions)})
 
 
+# Services of one resource type in the ceiling: their noun, shorter than their verbs.
+NOUN_SERVICES = {"scheduler": "scheduler:*Schedule"}
+
+
 def _ceiling_pattern(action: str, service: str, name: str) -> str:
+    if service in NOUN_SERVICES and fnmatchcase(action, NOUN_SERVICES[service]):
+        return NOUN_SERVICES[service]
     if service == "s3":
         return next((p for p in S3_BUCKET_PATTERNS if fnmatchcase(action, p)), action)
     return action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
@@ -148,7 +156,8 @@ def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
     network ... ARNs of this account and environment), except where a verb would reach data. Without
     statement ids: a boundary is one managed policy of at most 6,144 characters. The scopes bounded by
-    nouns (no data) share one statement: each noun names one service, so it reaches only its own ARNs."""
+    nouns (no data) share one statement: each noun names one service, so it reaches only its own ARNs; a
+    statement another one covers is left out."""
     ceiling: list[Statement] = []
     nouns: Statement = {"Effect": "Allow", "Action": [], "Resource": []}
     for statement in deploy_statements(names, types):
@@ -160,7 +169,21 @@ def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
                                   if r not in nouns["Resource"]]
             continue
         ceiling.append({key: value for key, value in {**statement, "Action": actions}.items() if key != "Sid"})
-    return ceiling + ([nouns] if nouns["Action"] else [])
+    widened = ceiling + ([nouns] if nouns["Action"] else [])
+    return [s for i, s in enumerate(widened) if not any(_covers(other, s) for j, other in enumerate(widened) if j != i)]
+
+
+def _covers(wider: Statement, statement: Statement) -> bool:
+    """Whether `wider` allows all that `statement` allows (same condition, its resources and actions among
+    wider's patterns), so the ceiling can leave `statement` out."""
+    def listed(value) -> list[str]:
+        return value if isinstance(value, list) else [value]
+
+    def among(items, patterns) -> bool:
+        return all(any(fnmatchcase(item, p) for p in listed(patterns)) for item in listed(items))
+
+    return (wider.get("Condition") == statement.get("Condition") and wider != statement
+            and among(statement["Resource"], wider["Resource"]) and among(statement["Action"], wider["Action"]))
 
 
 # Scopes of one resource type that holds no data: a noun, not a verb, bounds them (shorter; the CI
@@ -172,13 +195,7 @@ NOUN_CEILING = {
     "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
                     "application-autoscaling:Untag*"),
     "Serving": ("acm:*Certificate*", "route53:*ResourceRecordSets", "route53:*HealthCheck", "route53:Get*",
-                "route53:*TagsForResource",
-                *(f"apigateway:{verb}" for verb in ("DELETE", "GET", "PATCH", "POST", "PUT"))),
-    # registries, alerting, dashboards, schedules and budgets of this environment (and the account's repositories)
-    "Operations": ("budgets:*Budget", "cloudwatch:*Alarm*", "cloudwatch:*Dashboard*", "ecr:*Repositor*",
-                   "ecr:*LifecyclePolicy", "ecr:PutImage?*", "events:*Rule*", "scheduler:*Schedule", "sns:*Topic*",
-                   "sns:*ubscri*",
-                   *(f"{service}:*ag*Resource" for service in OPERATIONS_SERVICES if service != "scheduler")),
+                "route53:*TagsForResource", "apigateway:*"),   # API Gateway's actions are its HTTP verbs
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from fnmatch import fnmatchcase
 from typing import Any
 
 Statement = dict[str, Any]
@@ -14,6 +16,34 @@ KEY_ADMIN_ACTIONS = [
 KEY_USE_ACTIONS = [
     "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey",
 ]
+
+
+def compact_actions(*groups: list[str]) -> list[str]:
+    """The actions of several lists once each, without those a wildcard among them already covers
+    (`ec2:Describe*` covers `ec2:DescribeSubnets`): policies stay under IAM's size limits."""
+    actions = list(dict.fromkeys(a for group in groups for a in group))
+    wildcards = [a for a in actions if "*" in a]
+    return [a for a in actions if not any(w != a and fnmatchcase(a, w) for w in wildcards)]
+
+
+MANAGED_POLICY_CHARACTERS = 6144
+"""IAM's limit for one customer managed policy (whitespace not counted)."""
+
+
+def packed(statements: list[Statement], limit: int = MANAGED_POLICY_CHARACTERS) -> list[dict[str, Any]]:
+    """The statements, in order, in as few documents as fit `limit` characters each (compact JSON)."""
+    documents: list[list[Statement]] = [[]]
+    for statement in statements:
+        if documents[-1] and _size(document(*documents[-1], statement)) > limit:
+            documents.append([])
+        documents[-1].append(statement)
+    if any(_size(document(*group)) > limit for group in documents):
+        raise ValueError(f"a statement alone exceeds {limit} characters")
+    return [document(*group) for group in documents]
+
+
+def _size(policy: dict[str, Any]) -> int:
+    return len(json.dumps(policy, separators=(",", ":")))
 
 
 def document(*statements: Statement) -> dict[str, Any]:

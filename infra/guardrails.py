@@ -34,9 +34,8 @@ def sagemaker_guardrails(subnet_ids: Sequence[str], security_group_ids: Sequence
     resources = "*"
     subnets, groups, keys = list(subnet_ids), list(security_group_ids), list(key_arns)
     return [
+        # A request without subnets has no VpcConfig: the API requires its security groups and subnets together.
         deny(VPC_ACTIONS, resources, "SageMakerOnlyInVpcSubnets", Null={"sagemaker:VpcSubnets": "true"}),
-        deny(VPC_ACTIONS, resources, "SageMakerOnlyWithSecurityGroups",
-             Null={"sagemaker:VpcSecurityGroupIds": "true"}),
         deny(VPC_ACTIONS, resources, "SageMakerOnlyInPlatformSubnets",
              **{"ForAnyValue:StringNotEquals": {"sagemaker:VpcSubnets": subnets}}),
         deny(VPC_ACTIONS, resources, "SageMakerOnlyWithPlatformSecurityGroups",
@@ -56,5 +55,4 @@ def sagemaker_guardrails(subnet_ids: Sequence[str], security_group_ids: Sequence
 def outside_vpc_denied() -> list[Statement]:
     """For roles SageMaker assumes that never run workloads (e.g. Feature Store's): no job or model
     outside a VPC, whatever a later policy grants."""
-    return [deny(VPC_ACTIONS, "*", "SageMakerOnlyInVpcSubnets", Null={"sagemaker:VpcSubnets": "true"}),
-            deny(VPC_ACTIONS, "*", "SageMakerOnlyWithSecurityGroups", Null={"sagemaker:VpcSecurityGroupIds": "true"})]
+    return [deny(VPC_ACTIONS, "*", "SageMakerOnlyInVpcSubnets", Null={"sagemaker:VpcSubnets": "true"})]

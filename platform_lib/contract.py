@@ -30,6 +30,17 @@ class RegionNetwork(Contract):
     s3_endpoint_id: str | None = None                # the S3 gateway endpoint: the data perimeter's door
 
 
+class ClusterOutputs(Contract):
+    """An EKS cluster of one platform region: what team stacks and the delivery library connect with."""
+
+    name: str
+    endpoint: str
+    certificate_authority: str              # base64 PEM, as EKS returns it
+    oidc_provider_arn: str
+    oidc_issuer: str
+    kubernetes_version: str
+    vpc_cidr: str
+    node_role_arn: str
 class TrackingOutputs(Contract):
     """The environment's MLflow tracking server: clients use its ARN as MLFLOW_TRACKING_URI."""
 
@@ -50,6 +61,7 @@ class PlatformOutputs(Contract):
     ci_role_arn: str
     logs_key_arns: dict[str, str]
     networks: dict[str, RegionNetwork]
+    clusters: dict[str, ClusterOutputs] = Field(default_factory=dict)   # region -> cluster
     image_repositories: dict[str, dict[str, str]] = Field(default_factory=dict)  # image -> region -> URI
     tracking: TrackingOutputs | None = None
     alerts_topic_arns: dict[str, str] = Field(default_factory=dict)    # region -> platform alerts topic
@@ -67,6 +79,9 @@ class TeamOutputs(Contract):
     execution_role_arn: str
     log_buckets: dict[str, str]
     break_glass_role_arn: str | None = None   # reads the team's data from outside its perimeter (incidents)
+    namespace: str | None = None            # the team's Kubernetes namespace (same name in every region)
+    service_account: str | None = None      # its workload service account (IRSA)
+    workload_role_arn: str | None = None    # the IAM role that service account assumes
     feature_groups: dict[str, str] = {}     # declared group -> FeatureGroupName (primary region)
     feature_database: str | None = None     # the team's Glue database (feature tables, curated tier)
     athena_workgroup: str | None = None     # the team's Athena workgroup

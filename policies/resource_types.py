@@ -7,8 +7,9 @@ under the Pulumi CLI.
 
 Templates (``arn``, ``outputs``) are ``str.format`` strings over: ``name`` (the physical name: the
 input named by ``physical_name``, else the logical name plus a stable suffix), ``id``, ``region``,
-``account``, ``uuid`` (a stable UUID of the logical name) and ``url_host`` (the ``url`` input without
-its scheme); ``outputs`` may also use ``arn`` and ``digest`` (17 stable hex digits).
+``account``, ``uuid`` (a stable UUID of the logical name), ``url_host`` (the ``url`` input without
+its scheme) and ``inputs`` (e.g. ``{inputs[clusterName]}``); ``outputs`` may also use ``arn`` and
+``digest`` (17 stable hex digits), and may nest templates in dicts and lists (EKS returns objects).
 """
 
 from __future__ import annotations
@@ -66,11 +67,17 @@ _S3_BUCKET_READ = ("s3:ListBucket", "s3:GetBucket*", "s3:GetAccelerateConfigurat
                    "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
                    "s3:GetEncryptionConfiguration")
 _TAG_EC2 = ("ec2:CreateTags", "ec2:DeleteTags")
+_PLAN_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnBsYW4KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+"""A base64 PEM placeholder: what EKS returns as certificateAuthority.data (here: not a real certificate)."""
 _TAG_SAGEMAKER = ("sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags")
 
 
 def _types(*types: ResourceType) -> Mapping[str, ResourceType]:
-    return MappingProxyType({t.token: t for t in types})
+    registry = {t.token: t for t in types}
+    if len(registry) != len(types):
+        twice = sorted({t.token for t in types if sum(u.token == t.token for u in types) > 1})
+        raise ValueError(f"resource types registered twice: {', '.join(twice)}")
+    return MappingProxyType(registry)
 
 
 def _blueprint(token: str, **facts) -> ResourceType:
@@ -302,6 +309,53 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                deploy_actions=("athena:CreateWorkGroup", "athena:GetWorkGroup", "athena:UpdateWorkGroup",
                                "athena:DeleteWorkGroup", "athena:TagResource", "athena:UntagResource",
                                "athena:ListTagsForResource")),
+    # EKS (infra/components/cluster.py, node_pools.py, autoscaling.py)
+    _blueprint("aws:eks/cluster:Cluster", id="{name}", arn="arn:aws:eks:{region}:{account}:cluster/{name}",
+               physical_name="name", name_scope="region", outputs={
+                   "endpoint": "https://{digest}A1B2C3D4E5F6A7B.gr7.{region}.eks.amazonaws.com",
+                   "certificateAuthority": {"data": _PLAN_CA}, "status": "ACTIVE", "platformVersion": "eks.1",
+                   "identities": [{"oidcs": [
+                       {"issuer": "https://oidc.eks.{region}.amazonaws.com/id/{digest}A1B2C3D4E5F6A7B"}]}]},
+               deploy_actions=("eks:CreateCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
+                               "eks:UpdateClusterVersion", "eks:DeleteCluster", "eks:TagResource",
+                               "eks:UntagResource", "eks:ListTagsForResource", "eks:DescribeUpdate",
+                               "iam:PassRole", "iam:CreateServiceLinkedRole", "kms:DescribeKey",
+                               "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")),
+    _blueprint("aws:eks/nodeGroup:NodeGroup", id="{inputs[clusterName]}:{name}",
+               arn="arn:aws:eks:{region}:{account}:nodegroup/{inputs[clusterName]}/{name}/{uuid}",
+               physical_name="nodeGroupName", name_scope="region", outputs={
+                   "status": "ACTIVE",
+                   "resources": [{"autoscalingGroups": [{"name": "eks-{name}-{uuid}"}],
+                                  "remoteAccessSecurityGroupId": ""}]},
+               deploy_actions=("eks:CreateNodegroup", "eks:DescribeNodegroup", "eks:UpdateNodegroupConfig",
+                               "eks:UpdateNodegroupVersion", "eks:DeleteNodegroup", "eks:TagResource",
+                               "eks:UntagResource", "eks:DescribeUpdate", "iam:PassRole",
+                               "iam:CreateServiceLinkedRole", "ec2:DescribeLaunchTemplateVersions",
+                               "ec2:RunInstances", "autoscaling:DescribeAutoScalingGroups")),
+    _blueprint("aws:eks/addon:Addon", id="{inputs[clusterName]}:{inputs[addonName]}",
+               arn="arn:aws:eks:{region}:{account}:addon/{inputs[clusterName]}/{inputs[addonName]}/{uuid}",
+               deploy_actions=("eks:CreateAddon", "eks:DescribeAddon", "eks:UpdateAddon", "eks:DeleteAddon",
+                               "eks:DescribeAddonVersions", "eks:TagResource", "eks:UntagResource",
+                               "eks:DescribeUpdate", "iam:PassRole")),
+    _blueprint("aws:eks/accessEntry:AccessEntry", id="{inputs[clusterName]}:{inputs[principalArn]}",
+               arn="arn:aws:eks:{region}:{account}:access-entry/{inputs[clusterName]}/role/{account}/{uuid}",
+               outputs={"accessEntryArn": "{arn}"},
+               deploy_actions=("eks:CreateAccessEntry", "eks:DescribeAccessEntry", "eks:UpdateAccessEntry",
+                               "eks:DeleteAccessEntry", "eks:TagResource", "eks:UntagResource")),
+    _blueprint("aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+               id="{inputs[clusterName]}#{inputs[principalArn]}#{inputs[policyArn]}",
+               deploy_actions=("eks:AssociateAccessPolicy", "eks:DisassociateAccessPolicy",
+                               "eks:ListAssociatedAccessPolicies")),
+    _blueprint("aws:ec2/launchTemplate:LaunchTemplate", id_prefix="lt", physical_name="name", name_scope="region",
+               outputs={"latestVersion": "1", "defaultVersion": "1"},
+               deploy_actions=("ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
+                               "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate",
+                               "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", *_TAG_EC2)),
+    _blueprint("aws:autoscaling/tag:Tag",
+               deploy_actions=("autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags",
+                               "autoscaling:DescribeTags")),
+    _blueprint("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+               deploy_actions=("iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies")),
     _blueprint("aws:sagemaker/model:Model", arn="arn:aws:sagemaker:{region}:{account}:model/{name}",
                deploy_actions=("sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
                                *_TAG_SAGEMAKER, "iam:PassRole")),
@@ -313,11 +367,6 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                physical_name="name", name_scope="region",
                deploy_actions=("sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint",
                                "sagemaker:DeleteEndpoint", "cloudwatch:DescribeAlarms", *_TAG_SAGEMAKER)),
-    _blueprint("aws:cloudwatch/metricAlarm:MetricAlarm", id="{name}",
-               arn="arn:aws:cloudwatch:{region}:{account}:alarm:{name}", physical_name="name", name_scope="region",
-               deploy_actions=("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
-                               "cloudwatch:TagResource", "cloudwatch:UntagResource",
-                               "cloudwatch:ListTagsForResource")),
     _blueprint("aws:appautoscaling/target:Target",
                deploy_actions=("application-autoscaling:RegisterScalableTarget",
                                "application-autoscaling:DescribeScalableTargets",
@@ -334,7 +383,7 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
     _blueprint("aws:acm/certificate:Certificate", id="{arn}",
                arn="arn:aws:acm:{region}:{account}:certificate/{uuid}",
                outputs={"domainValidationOptions": [{
-                   "domainName": "{domain}", "resourceRecordName": "_{digest}.{domain}.",
+                   "domainName": "{inputs[domainName]}", "resourceRecordName": "_{digest}.{inputs[domainName]}.",
                    "resourceRecordType": "CNAME", "resourceRecordValue": "_{digest}.acm-validations.aws."}]},
                deploy_actions=("acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate",
                                "acm:ListTagsForCertificate", "acm:AddTagsToCertificate",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,13 @@ class PlanView:
 
     def document(self, resource, key: str = "policy") -> dict:
         return json.loads(resource.inputs[key])
+
+    def ci_deploy_statements(self) -> list[dict]:
+        """The statements of every deploy policy of the platform's CI role (`<stack>-ci-deploy-<n>`)."""
+        policies = [r for r in self.of_type("aws:iam/policy:Policy")
+                    if re.fullmatch(rf"{self.plan.stack}-ci-deploy-\d+", r.name)]
+        assert policies, f"{self.plan.stack} has no CI deploy policy"
+        return [s for policy in policies for s in self.document(policy)["Statement"]]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,7 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import documents
-from infra.components.tracking import TRACKING_ACTIONS
+from infra.components import cluster_iam
+from infra.components.tracking import TRACKING_CEILING
 from infra.deploy_permissions import ceiling_statements, deploy_statements
 from infra.documents import KEY_USE_ACTIONS, allow, grants_for_aws_resources, in_account
 from infra.guardrails import sagemaker_guardrails
@@ -72,9 +74,10 @@ def workload_boundary_document(names: Names, subnet_ids: Sequence[str], security
         allow(KEY_USE_ACTIONS, account_keys, sid="AccountKeys"),
         grants_for_aws_resources(account_keys, sid="AccountKeyGrants"),
         allow(SAGEMAKER_WORKLOAD_ACTIONS, f"arn:aws:sagemaker:*:{account}:*", sid="SageMaker"),
-        allow(TRACKING_ACTIONS, f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
-        allow(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "logs:DescribeLogGroups", *VPC_ENI_ACTIONS],
-              "*", sid="Unscoped"),
+        allow(TRACKING_CEILING, f"arn:aws:sagemaker:*:{account}:mlflow-tracking-server/*", sid="Mlflow"),
+        allow(documents.compact_actions(["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData",
+                                         "logs:DescribeLogGroups"], VPC_ENI_ACTIONS,
+                                        cluster_iam.NODE_UNSCOPED_ACTIONS), "*", sid="Unscoped"),
         allow(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
               f"arn:aws:ecr:*:{account}:repository/*", sid="PullImages"),
         allow(LOG_WRITE_ACTIONS, names.log_group_arn("*"), sid="Logs"),
@@ -85,13 +88,15 @@ def workload_boundary_document(names: Names, subnet_ids: Sequence[str], security
                "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:DeletePartition",
                "glue:BatchDeletePartition"], names.environment_glue_arns(), sid="EnvironmentCatalog"),
         *sagemaker_guardrails(subnet_ids, security_group_ids, [account_keys]),
+        *cluster_iam.boundary_statements(account),
     )
 
 
-def ci_deploy_document(names: Names, deployed_types: Sequence[str]) -> dict:
+def ci_deploy_documents(names: Names, deployed_types: Sequence[str]) -> list[dict]:
     """What CI needs to run `pulumi up` for this environment's stacks: the deploy actions of the
-    blueprint's resource types, scoped to the account and environment. No object reads, no decryption."""
-    return documents.document(*deploy_statements(names, deployed_types))
+    blueprint's resource types, scoped to the account and environment. No object reads, no decryption.
+    As managed policies of at most 6,144 characters each: together they exceed a role's inline limit."""
+    return documents.packed(deploy_statements(names, deployed_types))
 
 
 def ci_boundary_document(names: Names, deployed_types: Sequence[str], workload_boundary_arn: str) -> dict:
@@ -181,10 +186,11 @@ class PlatformIdentity(pulumi.ComponentResource):
             ci_name, name=ci_name, assume_role_policy=pulumi.Output.json_dumps(trust),
             permissions_boundary=self.ci_boundary.arn, max_session_duration=3600, opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{ci_name}-policy", role=self.ci_role.id,
-            policy=pulumi.Output.json_dumps(ci_deploy_document(names, args.deployed_types)), opts=child,
-        )
+        for number, policy in enumerate(ci_deploy_documents(names, args.deployed_types), start=1):
+            deploy_name = names.resource(f"{CI_ROLE}-{number}")
+            deploy = aws.iam.Policy(deploy_name, name=deploy_name, description="What the CI deploy role may deploy",
+                                    policy=json.dumps(policy), opts=child)
+            aws.iam.RolePolicyAttachment(deploy_name, role=self.ci_role.name, policy_arn=deploy.arn, opts=child)
         self.register_outputs({"workload_boundary_arn": self.workload_boundary.arn, "ci_role_arn": self.ci_role.arn})
 
 

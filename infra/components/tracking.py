@@ -24,6 +24,9 @@ TRACKING_ACTIONS = [f"sagemaker-mlflow:{action}" for action in (
     "RestoreRun", "LogMetric", "LogParam", "LogBatch", "LogInputs", "LogModel", "SetTag", "DeleteTag",
     "GetMetricHistory", "ListArtifacts",
 )]
+TRACKING_CEILING = [f"sagemaker-mlflow:{pattern}" for pattern in (
+    "AccessUI", "*Experiment*", "*Run*", "Log*", "*Tag", "GetMetricHistory", "ListArtifacts")]
+"""The tracking actions in the workload boundary's few characters (tests: it admits every one above)."""
 SERVER_ACTIONS = ["sagemaker:CreatePresignedMlflowTrackingServerUrl", "sagemaker:DescribeMlflowTrackingServer"]
 ARTIFACT_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
 ARTIFACT_BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"]

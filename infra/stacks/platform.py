@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from infra import documents
+from infra.components import cluster_iam
 from infra.components.baseline import AccountBaseline, BaselineArgs, audit_key_statements
 from infra.components.container_registry import ContainerRegistry, ContainerRegistryArgs
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
@@ -24,6 +25,7 @@ from infra.deploy_permissions import blueprint_types
 from infra.naming import Names
 from infra.naming import names as names_of
 from infra.providers import regional_providers
+from infra.stacks.compute import build_clusters
 from platform_lib.config.schema import PlatformConfig
 
 
@@ -49,6 +51,9 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                               users=[names.role_arn(TRACKING_ROLE),
                                      Names("*", names.environment, names.account_id).role_arn(EXECUTION_ROLE)]),
     }
+    domains["eks"] = KeyDomain(
+        "Kubernetes secrets and node volumes of the platform", config.regions, via_services=["eks", "ec2"],
+        extra_statements=lambda account, region: cluster_iam.node_volume_key_statements(account))
     if baseline.cloud_trail or baseline.config_recorder:
         domains["audit"] = KeyDomain("CloudTrail and AWS Config files of the account", [primary],
                                      extra_statements=lambda account, region: audit_key_statements(names, region))
@@ -114,11 +119,17 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
                      protect=config.protect_stateful),
         providers[primary],
     )
+    clusters = build_clusters(
+        config, providers, keys.arns("eks"), keys.arns("logs"), identity.workload_boundary.arn, identity.ci_role.arn,
+        {region: [s.id for s in net.private_subnets] for region, net in networks.items()},
+        {region: str(config.network.cidrs[region]) for region in config.regions},
+    )
     observability = PlatformObservability(
         names.resource("observability"),
         PlatformObservabilityArgs(
             AlertsArgs(names, config.regions, primary, config.owners, keys.arns("alerts")),
             nat_gateway_ids={region: network.nat_gateway_ids for region, network in networks.items()},
+            cluster_names={region: cluster["name"] for region, cluster in clusters.items()},
         ),
         providers,
     )
@@ -142,6 +153,7 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
             }
             for region, net in networks.items()
         },
+        "clusters": clusters,
         "imageRepositories": registry.urls,
         "tracking": tracking.outputs(primary, keys.arn("tracking", primary)),
         "alertsTopicArns": observability.alerts.arns,

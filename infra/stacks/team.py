@@ -19,6 +19,7 @@ from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.routing import ModelRoute, ModelRouteArgs, RegionalDoor, hostname
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
+from infra.components.tenancy import Tenancy, TenancyArgs
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.naming import tags as tags_of
@@ -50,6 +51,10 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
     if outdated:
         raise ContractError(f"{stack} exports no SageMaker security group or S3 endpoint for region(s) {outdated}: "
                             f"deploy the platform stack first (`pulumi up` on {stack})")
+    clusterless = [r for r in config.regions if r not in platform.clusters]
+    if clusterless:
+        raise ContractError(f"{stack} exports no cluster for region(s) {clusterless} of this team "
+                            f"(a platform deployed before clusters existed? run its `pulumi up` first)")
     return platform
 
 
@@ -116,6 +121,21 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         curated_bucket=lake.buckets["curated"].name, data_key_arn=key_arns["data"][primary],
         permissions_boundary=boundary, query_limit_gb=config.features.query_limit_gb,
         crawler_schedule=config.features.crawler_schedule, protect=config.protect_stateful), providers[primary])
+    quota = config.tenancy.quota
+    tenancy = Tenancy(
+        names.resource("tenancy"),
+        TenancyArgs(
+            names, namespace=config.team, primary_region=primary,
+            quota={"cpu": quota.cpu, "memory": quota.memory, "gpus": str(quota.gpus)},
+            access_role_arns=list(config.tenancy.access_role_arns),
+            clusters={region: platform.apply(lambda p, r=region: p.clusters[r])  # type: ignore[misc]
+                      for region in config.regions},
+            bucket_arns=[b.arn for b in lake.buckets.values()] + [b.arn for b in lake.model_replicas.values()],
+            key_arns=[arn for arns in key_arns.values() for arn in arns.values()],
+            permissions_boundary=boundary,
+        ),
+        providers,
+    )
     tracking = platform.apply(lambda p: cast(TrackingOutputs, p.tracking))   # _check: never None
     TrackingAccess(
         names.resource("tracking-access"),
@@ -166,6 +186,9 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "featureGroups": {group: fg.feature_group_name for group, fg in features.feature_groups.items()},
         "featureDatabase": features.database.name,
         "athenaWorkgroup": features.workgroup.name,
+        "namespace": tenancy.namespace,
+        "serviceAccount": tenancy.service_account,
+        "workloadRoleArn": tenancy.workload_role.arn,
         "modelPackageGroups": registry.group_names,
         "alertsTopicArns": observability.alerts.arns,
         "dashboard": observability.dashboard.dashboard_name,

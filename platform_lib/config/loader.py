@@ -71,6 +71,20 @@ class StackFile:
         """The line of a key, e.g. ``line("ml-platform:platformStack")``; None if the file lacks it."""
         return self.key_lines.get(key)
 
+    @property
+    def platform(self) -> PlatformConfig:
+        """The config, which must be a platform stack's."""
+        if not isinstance(self.config, PlatformConfig):
+            raise TypeError(f"{self.path}: a team stack, not a platform stack")
+        return self.config
+
+    @property
+    def team(self) -> TeamConfig:
+        """The config, which must be a team stack's."""
+        if not isinstance(self.config, TeamConfig):
+            raise TypeError(f"{self.path}: a platform stack, not a team stack")
+        return self.config
+
 
 def stack_name(path: Path) -> str:
     name = path.name

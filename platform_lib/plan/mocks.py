@@ -22,19 +22,19 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha1("/".join(parts).encode()).hexdigest()[:length]
 
 
-def _render(template: Any, fields: dict[str, Any]) -> Any:
-    """A computed output from its template: strings formatted, lists and mappings rendered item by item."""
-    if isinstance(template, str):
-        return template.format(**fields)
-    if isinstance(template, list | tuple):
-        return [_render(item, fields) for item in template]
-    if isinstance(template, dict):
-        return {key: _render(value, fields) for key, value in template.items()}
-    return template
-
-
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _fill(template: Any, fields: dict[str, Any]) -> Any:
+    """A computed output from its template: strings formatted, dicts and lists filled item by item."""
+    if isinstance(template, str):
+        return template.format(**fields)
+    if isinstance(template, dict):
+        return {key: _fill(value, fields) for key, value in template.items()}
+    if isinstance(template, (list, tuple)):
+        return [_fill(value, fields) for value in template]
+    return template
 
 
 class PlanMocks(pulumi.runtime.Mocks):
@@ -93,7 +93,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             "uuid": str(uuid.UUID(_digest(facts.module, name, length=32))),
             "digest": _digest(name, length=17).upper(),
             "url_host": str(inputs.get("url", "")).removeprefix("https://"),
-            "domain": str(inputs.get("domainName", "")),
+            "inputs": inputs,
         }
         arn = facts.arn.format(**fields) if facts.arn else None
         if facts.id:
@@ -106,8 +106,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             location = "" if facts.module in GLOBAL_SERVICES else region
             kind = _kebab(typ.rsplit(":", 1)[-1])
             arn = f"arn:aws:{facts.module}:{location}:{account}:{kind}/{given or resource_id}"
-        computed = {key: _render(template, {**fields, "arn": arn, "id": resource_id})
-                    for key, template in facts.outputs.items()}
+        computed = {key: _fill(template, {**fields, "arn": arn}) for key, template in facts.outputs.items()}
         state = {"arn": arn, "id": resource_id, "name": physical if key == "name" else resource_id,
                  **inputs, **computed}
         state.setdefault("tagsAll", inputs.get("tags", {}))
@@ -136,5 +135,9 @@ _INVOKES: dict[str, Callable[[dict, str, str], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": lambda args, region, account: {
         "id": region, "names": [f"{region}{z}" for z in "abcdef"],
         "zoneIds": [f"{region[:2]}{region.split('-')[1][0]}{region[-1]}-az{i}" for i in range(1, 7)],
+    },
+    "aws:ec2/getPrefixList:getPrefixList": lambda args, region, account: {
+        "id": f"pl-0{_digest('pl', str(args.get('name')))[:8]}", "name": args.get("name"),
+        "cidrBlocks": ["52.218.0.0/17", "3.5.64.0/21"],  # shape of com.amazonaws.<region>.s3
     },
 }

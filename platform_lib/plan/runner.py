@@ -91,8 +91,12 @@ def warm_up() -> None:
     from policies.resource_types import warm_up_modules
 
     _infra_program()
+    import pulumi_kubernetes as k8s
+
     for module in warm_up_modules("aws"):
         getattr(aws, module)
+    for api in ("apps", "core", "rbac", "scheduling", "networking"):
+        getattr(k8s, api)
 
 
 def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None,
@@ -294,15 +298,18 @@ class _InProcess:
 
 
 def _pool(jobs: int, work: int):
+    """Workers forked from a fork server that imported the program once (`warm_workers`): as fast as forking
+    this process, without inheriting its threads and gRPC state, which crash a forked child's garbage
+    collector once this process has planned in-process (a library caller, the tests)."""
     if jobs <= 1 or work <= 1:
         return _InProcess()
-    warm_up()  # forked workers inherit the imports
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_fresh_event_loop)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["platform_lib.plan.warm_workers"])
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_fresh_event_loop)
 
 
 def _fresh_event_loop() -> None:
-    """A forked worker must not reuse the parent's event loop: its executor threads did not survive."""
+    """Each worker plans on an event loop of its own."""
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 

@@ -38,6 +38,10 @@ PODRUN = ["python", "-m", "platform_lib.targets.podrun"]
 FIELD_MANAGER = "mlp"
 
 
+TRAINING_UID = 10001
+"""The unprivileged user training pods run as (the serving image's USER too)."""
+
+
 def gpu_toleration() -> dict[str, str]:
     """The toleration of the platform's GPU taint (the compute config's one object, when present)."""
     try:
@@ -86,14 +90,21 @@ def training_manifests(request: TrainingRequest, gpus_per_pod: int = 0, cpu: str
     volume = [{"name": "opt-ml", "mountPath": "/opt/ml"}]
     env = [{"name": "SAGEMAKER_BASE_DIR", "value": "/opt/ml"}, {"name": "TRAINING_JOB_NAME", "value": name},
            *({"name": k, "value": v} for k, v in sorted(request.environment.items()))]
+    container_security = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
     pod: dict[str, Any] = {
         "serviceAccountName": service_account_of(team), "subdomain": name, "restartPolicy": "Never",
+        # The training image runs as root on SageMaker; in the shared cluster it runs as an unprivileged user
+        # that owns /opt/ml (fsGroup), as the pack's k8s-containers-non-root rule requires.
+        "securityContext": {"runAsNonRoot": True, "runAsUser": TRAINING_UID, "runAsGroup": TRAINING_UID,
+                            "fsGroup": TRAINING_UID, "seccompProfile": {"type": "RuntimeDefault"}},
         "volumes": [{"name": "opt-ml", "emptyDir": {}}],
         "initContainers": [{"name": "fetch", "image": request.image, "command": fetch, "env": env,
-                            "volumeMounts": volume, "resources": _resources("500m", "1Gi", 0)}],
+                            "volumeMounts": volume, "securityContext": container_security,
+                            "resources": _resources("500m", "1Gi", 0)}],
         "containers": [{"name": "train", "image": request.image, "command": ["sh", "-c", script], "env": env,
                         "ports": [{"containerPort": MASTER_PORT, "name": "rendezvous"}],
-                        "volumeMounts": volume, "resources": _resources(cpu, memory, gpus_per_pod)}],
+                        "volumeMounts": volume, "securityContext": container_security,
+                        "resources": _resources(cpu, memory, gpus_per_pod)}],
     }
     if gpus_per_pod:
         pod["tolerations"] = [gpu_toleration()]

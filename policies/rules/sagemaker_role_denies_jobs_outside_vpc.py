@@ -28,9 +28,10 @@ VPC_ACTIONS = (
     "sagemaker:CreateModel",
 )
 """The SageMaker actions that take a VpcConfig and support the sagemaker:Vpc* condition keys."""
-VPC_KEYS = ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds")
+VPC_KEYS = ("sagemaker:VpcSubnets",)
+"""Enough to keep work inside a VPC: the API takes a VpcConfig's subnets and security groups together."""
 REQUIRED = (f"a Deny statement (in the role's policies or its permissions boundary in the stack) on "
-            f"{', '.join(VPC_ACTIONS)} conditioned on each of {' and '.join(VPC_KEYS)} (e.g. Null "
+            f"{', '.join(VPC_ACTIONS)} conditioned on {' and '.join(VPC_KEYS)} (e.g. Null "
             "sagemaker:VpcSubnets=true, and ForAnyValue:StringNotEquals sagemaker:VpcSubnets=[<platform subnets>])")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from platform_lib.config import schema
 from platform_lib.config.schema import (
     ENVIRONMENT_DEFAULTS,
     BaselineConfig,
@@ -22,6 +23,7 @@ from platform_lib.config.schema import (
     ServingConfig,
     StorageConfig,
     TeamConfig,
+    TenancyConfig,
     TrackingConfig,
     deep_merge,
     sections,
@@ -53,9 +55,10 @@ def test_merging_does_not_alter_the_defaults():
 
 def test_sections_are_found_from_field_types():
     assert sections(PlatformConfig) == {"logs": LogsConfig, "network": NetworkConfig, "ci": CiConfig,
-                                        "baseline": BaselineConfig, "containerRegistry": ContainerRegistryConfig,
-                                        "tracking": TrackingConfig}
+                                        "baseline": BaselineConfig, "compute": schema.ComputeConfig,
+                                        "containerRegistry": ContainerRegistryConfig, "tracking": TrackingConfig}
     assert sections(TeamConfig) == {"logs": LogsConfig, "storage": StorageConfig, "perimeter": PerimeterConfig,
+                                    "tenancy": TenancyConfig,
                                     "features": FeaturesConfig, "modelRegistry": ModelRegistryConfig,
                                     "observability": ObservabilityConfig, "budget": BudgetConfig,
                                     "serving": ServingConfig}
@@ -69,6 +72,9 @@ def test_environment_defaults_are_collected_from_the_sections():
         "baseline": {"accountPublicAccessBlock": False, "ebsEncryptionByDefault": False, "cloudTrail": False,
                      "guardDuty": False, "configRecorder": False},
         "perimeter": {"enforced": True},
+        "compute": {"spotAllowed": True, "nodePools": [{"name": "system", "system": True,
+                                                         "instanceTypes": ["m6i.large"], "minSize": 2, "maxSize": 4}]},
+        "tenancy": {"quota": {"cpu": "32", "memory": "128Gi", "gpus": 4}},
         "features": {"queryLimitGb": 50},
         "containerRegistry": {"untaggedExpiryDays": 7, "keepReleases": 20},
         "tracking": {"size": "Small"},

@@ -80,8 +80,7 @@ def test_feature_store_role_reaches_only_its_prefix_key_and_tables(component, te
         "arn:aws:glue:eu-west-1:123456789012:table/fraud_dev_lake/*"]
     assert not any("*" == r for s in statements.values() if s["Effect"] == "Allow"
                    for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"]))
-    assert {sid for sid, s in statements.items() if s["Effect"] == "Deny"} == {
-        "SageMakerOnlyInVpcSubnets", "SageMakerOnlyWithSecurityGroups"}
+    assert {sid for sid, s in statements.items() if s["Effect"] == "Deny"} == {"SageMakerOnlyInVpcSubnets"}
 
 
 def test_catalog_crawler_and_workgroup(component, team_names):

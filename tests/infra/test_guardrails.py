@@ -32,7 +32,6 @@ def policies(plans):
 
 @pytest.mark.parametrize("change,reason", [
     ({"sagemaker:VpcSubnets": None}, "outside any VPC"),
-    ({"sagemaker:VpcSecurityGroupIds": None}, "without a security group"),
     ({"sagemaker:VpcSubnets": ["subnet-0elsewhere000000000"]}, "in a foreign subnet"),
     ({"sagemaker:VpcSecurityGroupIds": ["sg-0wideopen0000000000"]}, "in a foreign security group"),
     ({"sagemaker:NetworkIsolation": None}, "without network isolation"),
@@ -46,6 +45,18 @@ def test_training_jobs_outside_the_guardrails_are_denied(plans, change, reason):
     request = {k: v for k, v in {**good_request(plans), **change}.items() if v is not None}
     for name, statements in policies(plans).items():
         assert denied(statements, TRAINING, JOB_ARN, request), f"{name} lets a job run {reason}"
+
+
+def test_subnets_without_security_groups_never_reach_iam():
+    """Why the guardrails need no deny for missing security groups: SageMaker's API requires a VpcConfig's
+    security groups and subnets together (botocore validates against the service model)."""
+    import botocore.session
+    from botocore.exceptions import ParamValidationError
+    from botocore.validate import validate_parameters
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("VpcConfig")
+    with pytest.raises(ParamValidationError, match="SecurityGroupIds"):
+        validate_parameters({"Subnets": ["subnet-0123456789abcdef0"]}, shape)
 
 
 def test_a_job_inside_the_guardrails_is_allowed_and_gpu_instances_need_no_volume_key(plans):

@@ -98,10 +98,14 @@ def test_failed_training_jobs_of_the_team_raise_an_alarm(plans):
         "AWS/Events", "MatchedEvents", {"RuleName": "vision-dev-training-failed"}, 0)
 
 
-def test_platform_alarms_watch_every_nat_gateway(plans):
+def test_platform_alarms_watch_every_nat_gateway_and_cluster(plans):
     names = sorted(a.inputs["name"] for a in plans["platform-prod"].of_type(ALARM))
-    assert names == sorted(f"platform-prod-nat-{i}-{kind}-{code}" for i in range(3) for code in ("euw1", "use1")
-                           for kind in ("port-errors", "dropped"))
+    assert names == sorted([f"platform-prod-nat-{i}-{kind}-{code}" for i in range(3) for code in ("euw1", "use1")
+                            for kind in ("port-errors", "dropped")]
+                           + [f"platform-prod-cluster-failed-nodes-{code}" for code in ("euw1", "use1")])
+    (nodes,) = [a for a in plans["platform-prod"].of_type(ALARM) if a.inputs["name"].endswith("failed-nodes-euw1")]
+    assert (nodes.inputs["namespace"], nodes.inputs["metricName"], nodes.inputs["dimensions"]) == (
+        "ContainerInsights", "cluster_failed_node_count", {"ClusterName": "platform-prod-eks-euw1"})
     (port,) = [a for a in plans["platform-dev"].of_type(ALARM) if a.inputs["name"].endswith("port-errors-euw1")]
     assert port.inputs["dimensions"]["NatGatewayId"].startswith("nat-0")
     assert port.inputs["alarmActions"] == ["arn:aws:sns:eu-west-1:111111111111:platform-dev-alerts"]

@@ -146,7 +146,7 @@ def test_create_grant_is_only_for_aws_resources_everywhere(plans, stack):
 
 def test_ci_reads_no_data_and_decrypts_nothing(plans):
     view = plans["platform-prod"]
-    policy = view.document(view.named("platform-prod-ci-deploy-policy"))["Statement"]
+    policy = view.ci_deploy_statements()
     bucket = "arn:aws:s3:::fraud-prod-raw-222222222222-euw1"
     key = "arn:aws:kms:eu-west-1:222222222222:key/11111111-2222-3333-4444-555555555555"
     for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"):

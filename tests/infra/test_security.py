@@ -106,3 +106,10 @@ def test_policy_documents_fit_aws_size_limits_and_role_names_fit(plans):
                 assert size <= LIMITS[resource.type], f"{resource.name}: {size} characters"
             if resource.type == ROLE:
                 assert len(resource.inputs["name"]) <= 64, resource.inputs["name"]
+
+
+def test_compact_actions_keeps_each_action_once_unless_a_wildcard_covers_it():
+    from infra.documents import compact_actions
+
+    assert compact_actions(["ec2:DescribeVpcs", "s3:GetObject"], ["ec2:Describe*", "s3:GetObject", "ec2:*Tags"],
+                           ["ec2:CreateTags", "ec2:DescribeTags"]) == ["s3:GetObject", "ec2:Describe*", "ec2:*Tags"]

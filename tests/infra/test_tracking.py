@@ -3,6 +3,7 @@ artifacts in a guarded bucket, a least-privilege role, and every team's role all
 
 import importlib.util
 import json
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -90,5 +91,6 @@ def test_every_action_granted_exists_in_the_iam_reference():
 def test_the_workload_boundary_admits_the_tracking_actions(plans):
     boundary = plans["platform-dev"].named("platform-dev-workload-boundary", "aws:iam/policy:Policy")
     statements = {s["Sid"]: s for s in plans["platform-dev"].document(boundary)["Statement"]}
-    assert statements["Mlflow"] == {"Effect": "Allow", "Action": TRACKING_ACTIONS, "Sid": "Mlflow",
-                                    "Resource": "arn:aws:sagemaker:*:111111111111:mlflow-tracking-server/*"}
+    mlflow = statements["Mlflow"]
+    assert mlflow["Resource"] == "arn:aws:sagemaker:*:111111111111:mlflow-tracking-server/*"
+    assert [a for a in TRACKING_ACTIONS if not any(fnmatchcase(a, p) for p in mlflow["Action"])] == []

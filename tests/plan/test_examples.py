@@ -49,3 +49,16 @@ def test_parallel_plan_matches_in_process_plan(plans):
     assert list(parallel) == EXAMPLES
     for name, view in plans.items():
         assert parallel[name].as_json() == view.plan.as_json()
+
+
+def test_readme_stack_catalogue_counts_what_mlp_plan_registers(plans):
+    """The README's `resources` column: each row's stacks, one count or the lowest–highest of them."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = re.findall(r"^\| (`[a-z0-9-]+`(?:, `[a-z0-9-]+`)*) \|.*\| (\d+(?:–\d+)?) \|$", readme, re.M)
+    named = {s for stacks, _ in rows for s in re.findall(r"`([a-z0-9-]+)`", stacks)}
+    assert named == set(plans), "every example stack has a row"
+    for stacks, count in rows:
+        counts = sorted({len(plans[s].resources) for s in re.findall(r"`([a-z0-9-]+)`", stacks)})
+        assert count == "–".join(str(c) for c in dict.fromkeys([counts[0], counts[-1]])), stacks

@@ -96,6 +96,20 @@ SERVING_MUTATIONS = {
         r, "fraud-prod-scorer-drift-use1", "aws:sagemaker/monitoringSchedule:MonitoringSchedule")),
 }
 
+
+def set_nested(name, token, path, value):
+    def mutate(resources):
+        target = find(resources, name, token).inputs
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return mutate
+
+
+CLUSTER, NODE_GROUP = "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"
+PROD_CLUSTER = "platform-prod-eks-euw1"
+
+
 MUTATIONS = {
     "s3-bucket-kms-encryption": ("fraud-prod", "fraud-prod-raw", lambda r: drop(
         r, "fraud-prod-raw-encryption",
@@ -136,6 +150,26 @@ MUTATIONS = {
     "athena-workgroup-kms-and-scan-limit": ("fraud-dev", "fraud-dev-analytics", lambda r: find(
         r, "fraud-dev-analytics", "aws:athena/workgroup:Workgroup").inputs["configuration"].pop(
         "bytesScannedCutoffPerQuery")),
+    "eks-endpoint-not-public": ("platform-prod", PROD_CLUSTER, set_nested(
+        PROD_CLUSTER, CLUSTER, ["vpcConfig", "endpointPublicAccess"], True)),
+    "eks-secrets-encrypted": ("platform-prod", PROD_CLUSTER, lambda r: find(r, PROD_CLUSTER, CLUSTER).inputs.pop(
+        "encryptionConfig")),
+    "eks-control-plane-logging": ("platform-prod", PROD_CLUSTER, set_input(
+        PROD_CLUSTER, CLUSTER, "enabledClusterLogTypes", ["api", "audit"])),
+    "eks-kubernetes-version-supported": ("platform-prod", PROD_CLUSTER, set_input(
+        PROD_CLUSTER, CLUSTER, "version", "1.27")),
+    "launch-template-imdsv2-encrypted": ("platform-prod", "platform-prod-gpu-serving-nodes-euw1-lt", set_nested(
+        "platform-prod-gpu-serving-nodes-euw1-lt", "aws:ec2/launchTemplate:LaunchTemplate",
+        ["metadataOptions", "httpTokens"], "optional")),
+    "eks-gpu-instance-families-allowed": ("platform-dev", "platform-dev-gpu-a10g-nodes-euw1", set_input(
+        "platform-dev-gpu-a10g-nodes-euw1", NODE_GROUP, "instanceTypes", ["p5.48xlarge"])),
+    "gpu-taint-tolerated": ("platform-prod", "platform-prod-gpu-training-nodes-use1", set_input(
+        "platform-prod-gpu-training-nodes-use1", NODE_GROUP, "taints", [])),
+    "k8s-namespace-resource-quota": ("fraud-prod", "fraud-prod-tenancy-use1-namespace", lambda r: drop(
+        r, "fraud-prod-tenancy-use1-quota", "kubernetes:core/v1:ResourceQuota")),
+    "k8s-containers-non-root": ("platform-prod", "platform-prod-eks-euw1-cluster-autoscaler", set_nested(
+        "platform-prod-eks-euw1-cluster-autoscaler", "kubernetes:apps/v1:Deployment",
+        ["spec", "template", "spec", "containers", 0, "securityContext", "privileged"], True)),
     **REGISTRY_MUTATIONS,
     **SERVING_MUTATIONS,
 }

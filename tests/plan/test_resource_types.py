@@ -37,8 +37,9 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
     assert warm_up_modules("aws") == [
-        "acm", "apigateway", "appautoscaling", "athena", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2",
-        "ecr", "glue", "guardduty", "iam", "kms", "route53", "s3", "sagemaker", "scheduler", "sns",
+        "acm", "apigateway", "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch",
+        "ebs", "ec2", "ecr", "eks", "glue", "guardduty", "iam", "kms", "route53", "s3", "sagemaker", "scheduler",
+        "sns",
     ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
@@ -72,6 +73,9 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:glue/catalogDatabase:CatalogDatabase": ("name", "region"),
         "aws:glue/crawler:Crawler": ("name", "region"),
         "aws:athena/workgroup:Workgroup": ("name", "region"),
+        "aws:eks/cluster:Cluster": ("name", "region"),
+        "aws:eks/nodeGroup:NodeGroup": ("nodeGroupName", "region"),
+        "aws:ec2/launchTemplate:LaunchTemplate": ("name", "region"),
         "aws:sagemaker/endpoint:Endpoint": ("name", "region"),
         "aws:apigateway/domainName:DomainName": ("domainName", "region"),
         "aws:scheduler/schedule:Schedule": ("name", "region"),
@@ -133,7 +137,8 @@ def test_mocks_ec2_ids_kms_keys_and_unnamed_resources():
 
 
 def test_mocks_answer_only_invokes_the_program_calls():
-    assert list(plan_mocks._INVOKES) == ["aws:index/getAvailabilityZones:getAvailabilityZones"]
+    assert list(plan_mocks._INVOKES) == ["aws:index/getAvailabilityZones:getAvailabilityZones",
+                                         "aws:ec2/getPrefixList:getPrefixList"]   # tenancy's S3 prefix list
 
 
 def test_kubernetes_objects_get_their_name_and_namespace_as_id():
@@ -151,3 +156,14 @@ def test_mocks_render_nested_outputs_a_certificate_validation_record_per_domain(
     assert certificate["arn"].startswith("arn:aws:acm:us-east-1:123456789012:certificate/")
     _, domain = answer("aws:apigateway/domainName:DomainName", "d", {"domainName": "scorer.fraud.example.com"})
     assert domain["regionalDomainName"].endswith(".execute-api.us-east-1.amazonaws.com")
+
+
+def test_eks_outputs_nest_like_the_provider_returns_them():
+    resource_id, state = answer("aws:eks/cluster:Cluster", "c", {"name": "platform-dev-eks-euw1"})
+    assert resource_id == "platform-dev-eks-euw1"
+    issuer = state["identities"][0]["oidcs"][0]["issuer"]
+    assert re.fullmatch(r"https://oidc\.eks\.[a-z0-9-]+\.amazonaws\.com/id/[0-9A-F]{32}", issuer)
+    assert state["endpoint"].endswith(".eks.amazonaws.com") and state["certificateAuthority"]["data"]
+    resource_id, state = answer("aws:eks/nodeGroup:NodeGroup", "g", {"clusterName": "c1", "nodeGroupName": "gpu"})
+    assert resource_id == "c1:gpu"
+    assert state["resources"][0]["autoscalingGroups"][0]["name"].startswith("eks-gpu-")

@@ -45,6 +45,12 @@ def test_rule_resource_types_exist_in_pulumi_aws():
     from policies.support import _schema_taggable
     for rule in RULES:
         for resource_type in rule.resource_types or ():
+            if resource_type.startswith("kubernetes:"):  # kubernetes:<group>/<version>:<Kind>
+                group_version, kind = resource_type.split(":")[1:]
+                group, version = group_version.split("/")
+                module = importlib.import_module(f"pulumi_kubernetes.{group.split('.')[0]}.{version}")
+                assert hasattr(module, kind), f"{rule.id}: {resource_type}"
+                continue
             assert _schema_taggable(resource_type) is not None, f"{rule.id}: {resource_type}"
 
 

@@ -28,6 +28,7 @@ from .base import (
 )
 from .budget import BudgetConfig
 from .ci import CiConfig
+from .compute import ComputeConfig, NodePool
 from .defaults import deep_merge, environment_defaults, sections, with_defaults
 from .features import FeatureGroup, FeaturesConfig
 from .logs import LOG_RETENTION_DAYS, LogsConfig, RetentionDays
@@ -41,6 +42,7 @@ from .serving import ServedModel, ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
 from .team import TeamConfig
+from .tenancy import TenancyConfig
 from .tracking import TrackingConfig
 
 StackConfig = Annotated[PlatformConfig | TeamConfig, Field(discriminator="kind")]
@@ -54,9 +56,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 __all__ = [
     "ENVIRONMENTS", "ENVIRONMENT_DEFAULTS", "LOG_RETENTION_DAYS", "AccountId", "BaselineConfig", "BudgetConfig",
-    "CiConfig", "ContainerRegistryConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig", "Gate",
-    "Invalid", "LogsConfig", "Model", "ModelDeclaration", "ModelRegistryConfig", "NetworkConfig",
+    "CiConfig", "ComputeConfig", "ContainerRegistryConfig", "Email", "Environment", "FeatureGroup", "FeaturesConfig",
+    "Gate", "Invalid", "LogsConfig", "Model", "ModelDeclaration", "ModelRegistryConfig", "NetworkConfig", "NodePool",
     "ObservabilityConfig", "PerimeterConfig", "PlatformConfig", "Region", "RetentionDays", "Section", "ServedModel",
-    "ServingConfig", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TrackingConfig",
+    "ServingConfig", "Slug", "StackBase", "StackConfig", "StorageConfig", "TeamConfig", "TenancyConfig",
+    "TrackingConfig",
     "VpcCidr", "deep_merge", "environment_defaults", "sections", "with_defaults",
 ]

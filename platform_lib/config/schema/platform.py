@@ -8,6 +8,7 @@ from pydantic import model_validator
 
 from .base import Invalid
 from .ci import CiConfig
+from .compute import ComputeConfig
 from .network import NetworkConfig
 from .registries import ContainerRegistryConfig
 from .security import BaselineConfig
@@ -24,6 +25,7 @@ class PlatformConfig(StackBase):
     container_registry: ContainerRegistryConfig
     tracking: TrackingConfig
     baseline: BaselineConfig
+    compute: ComputeConfig
 
     @model_validator(mode="after")
     def _network_covers_regions(self) -> PlatformConfig:
@@ -42,6 +44,7 @@ class PlatformConfig(StackBase):
             if self.network.nat == "single":
                 raise Invalid("prod requires per-az (a NAT gateway per AZ) or none (no internet egress; the "
                               "recommendation for regulated teams), not single", at=("network", "nat"))
+        self.compute.check_environment(self.environment, self.network.az_count)
         return self
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from .security import PerimeterConfig
 from .serving import ServingConfig
 from .stack import StackBase
 from .storage import StorageConfig
+from .tenancy import TenancyConfig
 
 # Bucket names may not start with these (S3 bucket naming rules).
 S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -40,6 +41,7 @@ class TeamConfig(StackBase):
     )
     storage: StorageConfig
     perimeter: PerimeterConfig
+    tenancy: TenancyConfig
     features: FeaturesConfig = FeaturesConfig.model_validate({})
     model_registry: ModelRegistryConfig = ModelRegistryConfig.model_validate({})
     observability: ObservabilityConfig
