@@ -35,11 +35,19 @@ UNSCOPED = (
     "guardduty:ListDetectors", "cloudtrail:DescribeTrails", "config:*",
     "eks:DescribeAddonVersions", "autoscaling:Describe*",
     "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
-    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DescribeAlarms", "acm:RequestCertificate", "route53:CreateHealthCheck",
 )
 
 
-def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
+SERVING_SERVICES = ("acm:*", "route53:*", "apigateway:*")
+OPERATIONS_SERVICES = ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets", "scheduler")
+
+
+def _matches(action: str, patterns: str | tuple[str, ...]) -> bool:
+    return any(fnmatchcase(action, p) for p in ((patterns,) if isinstance(patterns, str) else patterns))
+
+
+def _scopes(names: Names) -> list[tuple[str, str | tuple[str, ...], list[str]]]:
     """(sid, action pattern, resources), first match wins: this account, and this environment's names."""
     account, env = names.account_id, names.environment_glob()
     service_linked = f"arn:aws:iam::{account}:role/aws-service-role/*"
@@ -67,13 +75,15 @@ def _scopes(names: Names) -> list[tuple[str, str, list[str]]]:
         # pattern (eks-<node group>-<uuid>) would not fit the CI boundary's size limit
         ("Asgs", "autoscaling:*", [f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*"]),
         # feature groups, models, endpoints, package groups, tracking servers; workgroups; clusters and their
-        # node groups, add-ons, access entries (`<kind>/<cluster>/...`); topics, rules, budgets, registries; schedules
-        *(("Operations", f"{service}:*", operations)
-          for service in ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets",
-                          "scheduler")),
+        # node groups, add-ons, access entries (`<kind>/<cluster>/...`); topics, rules, budgets, registries;
+        # batch schedules (`schedule/<group>/<name>`)
+        *(("Operations", f"{service}:*", operations) for service in OPERATIONS_SERVICES),
         ("Alarms", "cloudwatch:*", [f"arn:aws:cloudwatch:*:{account}:alarm:*"]),
         ("Autoscaling", "application-autoscaling:*",
          [f"arn:aws:application-autoscaling:*:{account}:scalable-target/*"]),
+        # serving routes (issue 12), one statement: API Gateway's ARNs name no account, certificates no environment
+        ("Serving", SERVING_SERVICES, [f"arn:aws:acm:*:{account}:certificate/*", "arn:aws:route53:::*",
+                                       "arn:aws:apigateway:*::/*"]),
     ]
 
 
@@ -95,7 +105,7 @@ def deploy_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         if any(fnmatchcase(action, pattern) for pattern in UNSCOPED):
             sid, resources = "Unscoped", ["*"]
         else:
-            sid, _, resources = next(s for s in scopes[1:] if fnmatchcase(action, s[1]))
+            sid, _, resources = next(s for s in scopes[1:] if _matches(action, s[1]))
         grouped.setdefault(sid, ([], resources))[0].append(action)
     order = [s[0] for s in scopes]
     perimeter = in_account(names.account_id)  # every S3 grant is tied to this account
@@ -125,7 +135,13 @@ def verb_patterns(actions: Iterable[str]) -> list[str]:
                    for action, (service, name) in ((a, a.split(":", 1)) for a in actions)})
 
 
+# Services of one resource type in the ceiling: their noun, shorter than their verbs.
+NOUN_SERVICES = {"scheduler": "scheduler:*Schedule"}
+
+
 def _ceiling_pattern(action: str, service: str, name: str) -> str:
+    if service in NOUN_SERVICES and fnmatchcase(action, NOUN_SERVICES[service]):
+        return NOUN_SERVICES[service]
     if service == "s3":
         return next((p for p in S3_BUCKET_PATTERNS if fnmatchcase(action, p)), action)
     return action if service in EXACT_SERVICES else f"{service}:{_verb(name)}*"
@@ -139,11 +155,21 @@ def _verb(name: str) -> str:
 def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
     """The deploy statements with their actions widened to verbs on the same resources (bucket, role,
     network ... ARNs of this account and environment), except where a verb would reach data. Without
-    statement ids: a boundary is one managed policy of at most 6,144 characters."""
-    widened = [{key: value for key, value in
-                {**statement, "Action": _ceiling_actions(statement["Sid"], statement["Action"])}.items()
-                if key != "Sid"}
-               for statement in deploy_statements(names, types)]
+    statement ids: a boundary is one managed policy of at most 6,144 characters. The scopes bounded by
+    nouns (no data) share one statement: each noun names one service, so it reaches only its own ARNs; a
+    statement another one covers is left out."""
+    ceiling: list[Statement] = []
+    nouns: Statement = {"Effect": "Allow", "Action": [], "Resource": []}
+    for statement in deploy_statements(names, types):
+        actions = _ceiling_actions(statement["Sid"], statement["Action"])
+        if statement["Sid"] in NOUN_CEILING and "Condition" not in statement:
+            resources = statement["Resource"]
+            nouns["Action"] += [a for a in actions if a not in nouns["Action"]]
+            nouns["Resource"] += [r for r in ([resources] if isinstance(resources, str) else resources)
+                                  if r not in nouns["Resource"]]
+            continue
+        ceiling.append({key: value for key, value in {**statement, "Action": actions}.items() if key != "Sid"})
+    widened = ceiling + ([nouns] if nouns["Action"] else [])
     return [s for i, s in enumerate(widened) if not any(_covers(other, s) for j, other in enumerate(widened) if j != i)]
 
 
@@ -163,9 +189,13 @@ def _covers(wider: Statement, statement: Statement) -> bool:
 # Scopes of one resource type that holds no data: a noun, not a verb, bounds them (shorter; the CI
 # boundary is a managed policy of at most 6,144 characters).
 NOUN_CEILING = {
+    "OidcProvider": ("iam:*OpenIDConnectProvider*",),     # one provider ARN; every action names the noun
+    "Trails": ("cloudtrail:*Trail*", "cloudtrail:*Logging", "cloudtrail:*Selectors", "cloudtrail:*Tags"),
     "Alarms": ("cloudwatch:*Alarm*", "cloudwatch:*Tag*", "cloudwatch:Untag*"),
     "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
                     "application-autoscaling:Untag*"),
+    "Serving": ("acm:*Certificate*", "route53:*ResourceRecordSets", "route53:*HealthCheck", "route53:Get*",
+                "route53:*TagsForResource", "apigateway:*"),   # API Gateway's actions are its HTTP verbs
 }
 
 

@@ -90,6 +90,7 @@ class TeamOutputs(Contract):
     dashboard: str | None = None                          # CloudWatch dashboard (primary region)
     budget: str | None = None                             # AWS Budget name
     endpoints: dict[str, dict[str, str]] = {}   # served model -> region -> SageMaker endpoint name
+    hostnames: dict[str, str] = {}              # served model -> its stable HTTPS hostname (hostedZone set)
 
 
 class ContractError(Exception):

@@ -227,6 +227,13 @@ NO_CHARGE: dict[str, tuple[str, ...]] = {
                                  "aws:sagemaker/modelCard:ModelCard"),
     "eventbridge-aws-events": ("aws:cloudwatch/eventRule:EventRule",),
     "glue-configuration": ("aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings",),
+    "apigateway-configuration": tuple(f"aws:apigateway/{t}" for t in (
+        "restApi:RestApi", "resource:Resource", "method:Method", "integration:Integration",
+        "methodResponse:MethodResponse", "integrationResponse:IntegrationResponse", "deployment:Deployment",
+        "methodSettings:MethodSettings", "domainName:DomainName", "basePathMapping:BasePathMapping",
+        "account:Account")),
+    "acm-public-certificate": ("aws:acm/certificate:Certificate",
+                               "aws:acm/certificateValidation:CertificateValidation"),
 }
 
 MODELS: dict[str, Model] = {
@@ -249,6 +256,8 @@ MODELS: dict[str, Model] = {
     "aws:glue/catalogDatabase:CatalogDatabase": _usage("glue-catalog-objects"),
     "aws:eks/cluster:Cluster": lambda i, p: p.hourly("eks-cluster"),
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:apigateway/stage:Stage": _usage("apigateway-rest-requests"),
+    "aws:scheduler/schedule:Schedule": _usage("eventbridge-scheduler-invocations"),
     **{token: _free(key) for key, tokens in NO_CHARGE.items() for token in tokens},
 }
 

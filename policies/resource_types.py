@@ -37,7 +37,8 @@ class ResourceType:
     arn: str | None = None
     """Template of the ARN; None: ``arn:aws:<service>:<region or empty>:<account>:<kind>/<name>``."""
     outputs: Mapping[str, object] = field(default_factory=dict)
-    """Computed outputs the provider returns, as templates (inputs that depend on them vanish without)."""
+    """Computed outputs the provider returns, as templates (inputs that depend on them vanish without);
+    a template may be a list or mapping of templates (e.g. a certificate's validation records)."""
     physical_name: str | None = None
     """The input holding the physical name AWS keeps unique."""
     name_scope: Scope | None = None
@@ -382,11 +383,57 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                name_scope="region",
                deploy_actions=("sagemaker:CreatePipeline", "sagemaker:DescribePipeline", "sagemaker:UpdatePipeline",
                                "sagemaker:DeletePipeline", *_TAG_SAGEMAKER, "iam:PassRole")),
-    _blueprint("aws:scheduler/schedule:Schedule", id="default/{name}",
-               arn="arn:aws:scheduler:{region}:{account}:schedule/default/{name}", physical_name="name",
-               name_scope="region",
+    # serving routes, batch scoring and drift monitoring (issue 12)
+    _blueprint("aws:acm/certificate:Certificate", id="{arn}",
+               arn="arn:aws:acm:{region}:{account}:certificate/{uuid}",
+               outputs={"domainValidationOptions": [{
+                   "domainName": "{inputs[domainName]}", "resourceRecordName": "_{digest}.{inputs[domainName]}.",
+                   "resourceRecordType": "CNAME", "resourceRecordValue": "_{digest}.acm-validations.aws."}]},
+               deploy_actions=("acm:RequestCertificate", "acm:DescribeCertificate", "acm:DeleteCertificate",
+                               "acm:ListTagsForCertificate", "acm:AddTagsToCertificate",
+                               "acm:RemoveTagsFromCertificate", "acm:UpdateCertificateOptions")),
+    _blueprint("aws:acm/certificateValidation:CertificateValidation",
+               deploy_actions=("acm:DescribeCertificate",)),
+    _blueprint("aws:route53/record:Record", id="{name}", outputs={"fqdn": "{name}"},
+               deploy_actions=("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets",
+                               "route53:GetHostedZone", "route53:GetChange")),
+    _blueprint("aws:route53/healthCheck:HealthCheck", id="{uuid}", arn="arn:aws:route53:::healthcheck/{uuid}",
+               deploy_actions=("route53:CreateHealthCheck", "route53:GetHealthCheck", "route53:UpdateHealthCheck",
+                               "route53:DeleteHealthCheck", "route53:ChangeTagsForResource",
+                               "route53:ListTagsForResource", "cloudwatch:DescribeAlarms")),
+    _blueprint("aws:apigateway/restApi:RestApi", id="{digest}", arn="arn:aws:apigateway:{region}::/restapis/{digest}",
+               outputs={"rootResourceId": "r{digest}",
+                        "executionArn": "arn:aws:execute-api:{region}:{account}:{digest}"},
+               deploy_actions=("apigateway:POST", "apigateway:GET", "apigateway:PUT", "apigateway:PATCH",
+                               "apigateway:DELETE")),   # tags are PUT/DELETE on /tags/<arn>
+    *(_blueprint(f"aws:apigateway/{kind}", deploy_actions=("apigateway:POST", "apigateway:GET", "apigateway:PUT",
+                                                           "apigateway:PATCH", "apigateway:DELETE"))
+      for kind in ("resource:Resource", "method:Method", "integration:Integration", "methodResponse:MethodResponse",
+                   "integrationResponse:IntegrationResponse", "deployment:Deployment", "stage:Stage",
+                   "methodSettings:MethodSettings", "basePathMapping:BasePathMapping")),
+    _blueprint("aws:apigateway/domainName:DomainName", id="{name}", physical_name="domainName", name_scope="region",
+               arn="arn:aws:apigateway:{region}::/domainnames/{name}",
+               outputs={"regionalDomainName": "d-{digest}.execute-api.{region}.amazonaws.com",
+                        "regionalZoneId": "Z{digest}"},
+               deploy_actions=("apigateway:POST", "apigateway:GET", "apigateway:PATCH", "apigateway:DELETE",
+                               "acm:DescribeCertificate")),
+    _blueprint("aws:apigateway/account:Account",
+               deploy_actions=("apigateway:GET", "apigateway:PATCH", "iam:PassRole")),
+    _blueprint("aws:scheduler/schedule:Schedule", id="default/{name}", physical_name="name", name_scope="region",
+               arn="arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
                deploy_actions=("scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:UpdateSchedule",
                                "scheduler:DeleteSchedule", "iam:PassRole")),
+    _blueprint("aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition", id="{name}",
+               arn="arn:aws:sagemaker:{region}:{account}:data-quality-job-definition/{name}",
+               physical_name="name", name_scope="region",
+               deploy_actions=("sagemaker:CreateDataQualityJobDefinition", "sagemaker:DescribeDataQualityJobDefinition",
+                               "sagemaker:DeleteDataQualityJobDefinition", *_TAG_SAGEMAKER, "iam:PassRole")),
+    _blueprint("aws:sagemaker/monitoringSchedule:MonitoringSchedule", id="{name}",
+               arn="arn:aws:sagemaker:{region}:{account}:monitoring-schedule/{name}",
+               physical_name="name", name_scope="region",
+               deploy_actions=("sagemaker:CreateMonitoringSchedule", "sagemaker:DescribeMonitoringSchedule",
+                               "sagemaker:UpdateMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule",
+                               *_TAG_SAGEMAKER)),
     # -- stateful types the protection rule knows, whether or not the program creates them yet ---
     ResourceType("aws:s3/bucketV2:BucketV2", stateful=True),
     ResourceType("aws:sagemaker/domain:Domain", stateful=True),

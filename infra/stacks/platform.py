@@ -18,6 +18,7 @@ from infra.components.observability import (
     PlatformObservabilityArgs,
     alerts_key_statement,
 )
+from infra.components.routing import ApiGatewayLogging
 from infra.components.service_logs import ServiceLogs, ServiceLogsArgs
 from infra.components.tracking import TRACKING_ROLE, ExperimentTracking, TrackingArgs
 from infra.deploy_permissions import blueprint_types
@@ -89,6 +90,8 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         network.send_flow_logs(identity.flow_logs_role.arn)
         ServiceLogs(names.resource("service-logs", region),
                     ServiceLogsArgs(names, region, keys.arn("logs", region), retention), providers[region])
+    # team front doors (serving routes) write access logs through API Gateway's account-level role
+    ApiGatewayLogging(names.resource("apigateway-logging"), names, identity.workload_boundary.arn, providers)
     AccountBaseline(
         names.resource("baseline"),
         BaselineArgs(

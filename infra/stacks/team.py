@@ -8,14 +8,17 @@ from typing import cast
 import pulumi
 import pulumi_aws as aws
 
+from infra.components.batch import BatchScoring, BatchScoringArgs
 from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
+from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.retraining import PIPELINE_ROLE, RetrainingArgs, RetrainingPipeline
+from infra.components.routing import ModelRoute, ModelRouteArgs, RegionalDoor, hostname
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tenancy import Tenancy, TenancyArgs
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
@@ -174,6 +177,11 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
                                     {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
                                     providers)
+    routes = model_routes(config, endpoints, platform, boundary, providers, observability.alerts.arns)
+    batch_scoring(config, endpoints, lake.buckets["curated"].name, key_arns["data"][primary], boundary, providers)
+    drift_monitors(config, endpoints, platform, identity.execution_role.arn,
+                   {region: b.name for region, b in models_buckets.items()}, key_arns["models"], providers,
+                   observability.alerts.arns)
     return {
         "kind": "team",
         "team": config.team,
@@ -198,6 +206,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "budget": budget.budget.name,
         "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
                       for model, regions in endpoints.items()},
+        "hostnames": {model: route.hostname for model, route in routes.items()},
     }
 
 
@@ -249,3 +258,66 @@ def retraining_pipelines(config: TeamConfig, platform: pulumi.Output[PlatformOut
             lake.buckets["models"].arn, key_arns["models"][primary], boundary, tags_of(config, pulumi.get_stack())),
             provider)
         for model in declared}
+
+
+def model_routes(config: TeamConfig, endpoints: Mapping[str, Mapping[str, SageMakerEndpoint]],
+                 platform: pulumi.Output[PlatformOutputs], boundary: pulumi.Input[str],
+                 providers: Mapping[str, aws.Provider],
+                 alert_topics: Mapping[str, pulumi.Input[str]]) -> dict[str, ModelRoute]:
+    """A stable hostname per SageMaker model in the team's hosted zone, when it has one."""
+    zone = config.served.hosted_zone
+    if zone is None:
+        return {}
+    names = names_of(config)
+    routes = {}
+    for model in config.served.models:
+        if model.name not in endpoints:
+            continue
+        doors = {region: RegionalDoor(endpoint.endpoint.name,
+                                      platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
+                                      providers[region], alert_topics.get(region))
+                 for region, endpoint in endpoints[model.name].items()}
+        routes[model.name] = ModelRoute(names.resource(f"{model.name}-route"), ModelRouteArgs(
+            names, model.name, hostname(model.name, config.team, config.environment, zone.name), zone.id, doors,
+            permissions_boundary=boundary, log_retention_days=config.logs.retention_days,
+            error_alarm_percent=model.error_alarm_percent))
+    return routes
+
+
+def batch_scoring(config: TeamConfig, endpoints: Mapping[str, Mapping[str, SageMakerEndpoint]],
+                  curated_bucket: pulumi.Input[str], data_key_arn: pulumi.Input[str], boundary: pulumi.Input[str],
+                  providers: Mapping[str, aws.Provider]) -> dict[str, BatchScoring]:
+    """A scheduled batch transform per SageMaker model with a batchSchedule, in the primary region."""
+    names, primary = names_of(config), config.primary_region
+    return {
+        model.name: BatchScoring(names.resource(f"{model.name}-batch-scoring"), BatchScoringArgs(
+            names, primary, model.name, endpoints[model.name][primary].model.name, model.instance_type or "",
+            model.batch_schedule or "", curated_bucket, data_key_arn, boundary,
+            tags=tags_of(config, pulumi.get_stack())), providers[primary])
+        for model in config.served.models
+        if model.batch_schedule and primary in endpoints.get(model.name, {})
+    }
+
+
+def drift_monitors(config: TeamConfig, endpoints: Mapping[str, Mapping[str, SageMakerEndpoint]],
+                   platform: pulumi.Output[PlatformOutputs], execution_role_arn: pulumi.Input[str],
+                   models_buckets: Mapping[str, pulumi.Input[str]], models_keys: Mapping[str, pulumi.Input[str]],
+                   providers: Mapping[str, aws.Provider],
+                   alert_topics: Mapping[str, pulumi.Input[str]]) -> list[DriftMonitor]:
+    """In prod, a data-quality schedule and drift alarm per SageMaker endpoint that captures data."""
+    if config.environment != "prod":
+        return []
+    names = names_of(config)
+    monitors = []
+    for model in config.served.models:
+        if not (model.capture_percent and model.drift_features):
+            continue
+        for region, endpoint in endpoints.get(model.name, {}).items():
+            network: pulumi.Output[RegionNetwork] = platform.apply(lambda p, r=region: p.networks[r])  # type: ignore[misc]
+            monitors.append(DriftMonitor(names.resource(f"{model.name}-drift-monitor", region), DriftMonitorArgs(
+                names, region, model.name, endpoint.endpoint.name, model.drift_features, model.drift_threshold,
+                execution_role_arn, models_buckets[region], models_keys[region],
+                subnet_ids=network.apply(lambda n: n.private_subnet_ids),
+                security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
+                alarm_topic_arn=alert_topics.get(region)), providers[region]))
+    return monitors

@@ -50,6 +50,7 @@ def errors() -> Iterator[None]:
     """Library errors as clear messages and exit codes; nothing is printed as a traceback."""
     from platform_lib.bundle import BundleError
     from platform_lib.guard import PolicyViolation
+    from platform_lib.monitoring import BaselineError
     from platform_lib.outputs import OutputsError
     from platform_lib.registry import RegistryError
     from platform_lib.targets.base import TargetError
@@ -58,7 +59,7 @@ def errors() -> Iterator[None]:
         yield
     except PolicyViolation as exc:
         fail(str(exc), ExitCode.VIOLATIONS)
-    except (OutputsError, BundleError, RegistryError, TargetError) as exc:
+    except (OutputsError, BundleError, RegistryError, TargetError, BaselineError) as exc:
         fail(str(exc))
     except ClientError as exc:
         error = exc.response.get("Error", {})

@@ -138,3 +138,23 @@ def reject(stack: str = STACK, model: str = MODEL, version: int = typer.Option(.
            plan: Path | None = PLAN, profile: str | None = PROFILE, as_json: bool = JSON) -> None:
     """Reject a version (it can never be deployed until approved again)."""
     _decide(stack, model, version, reason, False, plan, profile, as_json)
+
+
+@models_app.command("baseline")
+def baseline(stack: str = STACK, model: str = MODEL,
+             dataset: str = typer.Option(..., "--dataset", "-d",
+                                         help="Key prefix of the training CSV (header row) in the curated bucket."),
+             wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the job to end."),
+             plan: Path | None = PLAN, profile: str | None = PROFILE, as_json: bool = JSON) -> None:
+    """Compute the drift baseline of a served model from its training set (a Model Monitor job)."""
+    from platform_lib import monitoring, outputs
+
+    ctx = context(stack, plan, profile, as_json)
+    with errors():
+        request = monitoring.baseline_request(ctx.team, outputs.platform(stack, plan), model, dataset)
+        result = monitoring.compute_baseline(ctx.aws.client("sagemaker"), request, wait=wait, progress=ctx.say)
+    emit(ctx, {"job": request["ProcessingJobName"], "status": result["ProcessingJobStatus"],
+               "baseline": monitoring.baseline_uri(ctx.team, model)},
+         summary(f"baseline of {model} ({stack})", {"job": request["ProcessingJobName"],
+                                                    "status": result["ProcessingJobStatus"],
+                                                    "baseline": monitoring.baseline_uri(ctx.team, model)}))

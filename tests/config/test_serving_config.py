@@ -28,17 +28,20 @@ HEAD = """config:
 """
 
 
-def load(tmp_path: Path, env: str, model: str) -> TeamConfig:
+DRIFT = "        driftFeatures: [amount]\n"   # prod names the features its drift alarm watches
+
+
+def load(tmp_path: Path, env: str, model: str, drift: bool = True) -> TeamConfig:
     path = tmp_path / f"Pulumi.fraud-{env}.yaml"
-    path.write_text(HEAD.format(env=env) + model)
+    path.write_text(HEAD.format(env=env) + model + (DRIFT if drift and env == "prod" else ""))
     config = load_stack_file(path).config
     assert isinstance(config, TeamConfig)
     return config
 
 
-def problems(tmp_path: Path, env: str, model: str) -> list[str]:
+def problems(tmp_path: Path, env: str, model: str, drift: bool = True) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load(tmp_path, env, model)
+        load(tmp_path, env, model, drift)
     return [str(p) for p in caught.value.problems]
 
 
@@ -120,3 +123,20 @@ def test_the_examples_serve_what_the_readme_says():
     [scorer] = prod.served.models
     assert (scorer.regions, scorer.min_capacity, scorer.release.strategy) == (["eu-west-1", "us-east-1"], 2, "canary")
     assert (dev.served.models[0].instance_type, dev.served.models[0].max_capacity) == ("ml.t2.medium", 1)
+
+
+def test_prod_sagemaker_model_names_its_drift_features_and_batch_needs_sagemaker_and_the_primary(tmp_path):
+    sized = "        instanceType: ml.m5.large\n        maxCapacity: 4\n"
+    assert problems(tmp_path, "prod", sized, drift=False) == [
+        "line 12: ml-platform:serving.models.0.driftFeatures: prod monitors drift on SageMaker: name the input "
+        "columns its alarm watches (driftFeatures: [amount, ...])"]
+    assert problems(tmp_path, "dev", sized + "        driftFeatures: [amount, amount]\n") == [
+        "line 17: ml-platform:serving.models.0.driftFeatures.1: 'amount': a column name (letters, digits, '_', "
+        "'.', '-'), once"]
+    assert problems(tmp_path, "dev", sized + "        regions: [us-east-1]\n        batchSchedule: rate(1 day)\n") == [
+        "line 18: ml-platform:serving.models.0.batchSchedule: batch scoring runs in the primary region (eu-west-1), "
+        "next to the curated bucket: serve the model there too"]
+    kubernetes = "        target: kubernetes\n        resources: {cpu: '1', memory: 1Gi}\n        maxCapacity: 2\n"
+    assert problems(tmp_path, "dev", kubernetes + "        batchSchedule: rate(1 day)\n") == [
+        "line 18: ml-platform:serving.models.0.batchSchedule: batch scoring runs as a SageMaker batch transform of "
+        "the model: serve it with target: sagemaker, or remove batchSchedule"]

@@ -154,7 +154,7 @@ def test_mlp_cost_json_carries_the_figures(tmp_path):
     assert list(document["stacks"]) == ["fraud-dev"]          # its platform is planned, not costed
     assert (fraud["idleMonthly"], fraud["maxMonthly"], fraud["currency"]) == (6.7, 6.7, "USD")
     assert fraud["priceSheets"] == {"eu-west-1": {"recorded": "2026-11-22", "files": [
-        "aws-eu-west-1-services.yaml", "aws-eu-west-1.yaml"]}}
+        "aws-eu-west-1-services.yaml", "aws-eu-west-1-serving.yaml", "aws-eu-west-1.yaml"]}}
     (dashboard,) = [r for r in fraud["resources"] if r["type"] == "aws:cloudwatch/dashboard:Dashboard"]
     assert (dashboard["idleMonthly"], dashboard["basis"]) == (3.0, "1 × 3 USD per dashboard-month "
                                                                     "(cloudwatch-dashboard)")

@@ -18,7 +18,7 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
     if action == "iam:PassRole":
         role = (inputs.get("role") or inputs.get("iamRoleArn") or inputs.get("executionRoleArn")
                 or inputs.get("roleArn") or inputs.get("nodeRoleArn") or inputs.get("serviceAccountRoleArn")
-                or (inputs.get("target") or {}).get("roleArn"))   # a schedule's target role
+                or inputs.get("cloudwatchRoleArn") or (inputs.get("target") or {}).get("roleArn"))
         return role  # None: passes no role (an add-on without its own service account role)
     region = view.by_urn[resource.provider].inputs["region"] if resource.provider else "us-east-1"
     by_type = {
@@ -127,6 +127,31 @@ def serving_target(resource, region: str, account: str, action: str) -> str | No
         return f"{sagemaker}:{kinds[resource.type]}/{inputs.get('name') or resource.id}"
     if resource.type == "aws:cloudwatch/metricAlarm:MetricAlarm":
         return f"arn:aws:cloudwatch:{region}:{account}:alarm:{inputs['name']}"
+    return routing_target(resource, region, account, action)
+
+
+def routing_target(resource, region: str, account: str, action: str) -> str | None:
+    """Front doors, DNS, batch schedules and drift monitors (issue 12), as the service authorization
+    reference names their resources."""
+    inputs, service = resource.inputs, action.split(":")[0]
+    if service == "acm":
+        return inputs.get("certificateArn") or f"arn:aws:acm:{region}:{account}:certificate/{resource.id}"
+    if service == "route53":
+        if resource.type == "aws:route53/healthCheck:HealthCheck":
+            return f"arn:aws:route53:::healthcheck/{resource.id}"
+        return f"arn:aws:route53:::hostedzone/{inputs['zoneId']}"
+    if service == "apigateway":
+        if resource.type == "aws:apigateway/domainName:DomainName":
+            return f"arn:aws:apigateway:{region}::/domainnames/{inputs['domainName']}"
+        if resource.type == "aws:apigateway/account:Account":
+            return f"arn:aws:apigateway:{region}::/account"
+        return f"arn:aws:apigateway:{region}::/restapis/{inputs.get('restApi') or resource.id}"
+    if service == "scheduler":
+        return f"arn:aws:scheduler:{region}:{account}:schedule/default/{inputs['name']}"
+    kinds = {"aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": "data-quality-job-definition",
+             "aws:sagemaker/monitoringSchedule:MonitoringSchedule": "monitoring-schedule"}
+    if resource.type in kinds and service == "sagemaker":
+        return f"arn:aws:sagemaker:{region}:{account}:{kinds[resource.type]}/{inputs['name']}"
     return None
 
 

@@ -67,10 +67,13 @@ def test_dashboards_come_from_one_definition_whatever_the_team():
 def test_team_alarms_per_model_endpoint_notify_the_topic_of_their_region(plans):
     view = plans["fraud-prod"]
     alarms = {a.inputs["name"]: a for a in view.of_type(ALARM)}
-    # the declared model's alarms (observability), the served model's rollback alarms (its endpoints), training
+    # the declared model's alarms (observability), the served model's rollback alarms (its endpoints), its front
+    # doors' 5xx (failover) and drift alarms, training
     assert sorted(alarms) == ["fraud-prod-digits-5xx", "fraud-prod-digits-5xx-use1", "fraud-prod-digits-latency-p99",
                               "fraud-prod-digits-latency-p99-use1", "fraud-prod-scorer-5xx-euw1",
-                              "fraud-prod-scorer-5xx-use1", "fraud-prod-scorer-latency-euw1",
+                              "fraud-prod-scorer-5xx-use1", "fraud-prod-scorer-api-5xx-euw1",
+                              "fraud-prod-scorer-api-5xx-use1", "fraud-prod-scorer-drift-euw1",
+                              "fraud-prod-scorer-drift-use1", "fraud-prod-scorer-latency-euw1",
                               "fraud-prod-scorer-latency-use1", "fraud-prod-training-failed-alarm"]
     latency = alarms["fraud-prod-digits-latency-p99-use1"].inputs
     assert (latency["namespace"], latency["metricName"], latency["extendedStatistic"], latency["threshold"],

@@ -69,6 +69,33 @@ REGISTRY_MUTATIONS = {
 }
 CATALOG_SETTINGS = "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings"
 
+SERVING_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+
+
+def unencrypted_batch(resources):
+    schedule = find(resources, "fraud-prod-scorer-batch", SCHEDULE)
+    request = json.loads(schedule.inputs["target"]["input"])
+    request["TransformOutput"].pop("KmsKeyId")
+    schedule.inputs["target"] = {**schedule.inputs["target"], "input": json.dumps(request)}
+
+
+# Issue 12: serving routes, batch scoring, capture, rollback, autoscaling.
+SERVING_MUTATIONS = {
+    "sagemaker-prod-data-capture": ("fraud-prod", "fraud-prod-scorer-config-use1", lambda r: find(
+        r, "fraud-prod-scorer-config-use1", SERVING_CONFIG).inputs.pop("dataCaptureConfig")),
+    "sagemaker-prod-endpoint-auto-rollback": ("fraud-prod", "fraud-prod-scorer-euw1", lambda r: find(
+        r, "fraud-prod-scorer-euw1", "aws:sagemaker/endpoint:Endpoint").inputs["deploymentConfig"].pop(
+        "autoRollbackConfiguration")),
+    "sagemaker-prod-variant-autoscaling": ("fraud-prod", "fraud-prod-scorer-use1", lambda r: drop(
+        r, "fraud-prod-scorer-scaling-use1", "aws:appautoscaling/target:Target")),
+    "apigateway-front-door-tls-and-logs": ("fraud-prod", "fraud-prod-scorer-domain-euw1", set_input(
+        "fraud-prod-scorer-domain-euw1", "aws:apigateway/domainName:DomainName", "securityPolicy", "TLS_1_0")),
+    "sagemaker-batch-transform-encrypted": ("fraud-prod", "fraud-prod-scorer-batch", unencrypted_batch),
+    "sagemaker-prod-endpoint-drift-monitored": ("fraud-prod", "fraud-prod-scorer-use1", lambda r: drop(
+        r, "fraud-prod-scorer-drift-use1", "aws:sagemaker/monitoringSchedule:MonitoringSchedule")),
+}
+
 
 def set_nested(name, token, path, value):
     def mutate(resources):
@@ -148,6 +175,7 @@ MUTATIONS = {
     "sagemaker-pipeline-steps-guarded": ("fraud-prod", "fraud-prod-digits-retrain", rewrite_policy(
         "fraud-prod-digits-retrain", "aws:sagemaker/pipeline:Pipeline", "pipelineDefinition",
         lambda doc: doc["Steps"][0]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
+    **SERVING_MUTATIONS,
 }
 
 

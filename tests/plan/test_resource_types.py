@@ -37,8 +37,9 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
     assert warm_up_modules("aws") == [
-        "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr",
-        "eks", "glue", "guardduty", "iam", "kms", "s3", "sagemaker", "scheduler", "sns",
+        "acm", "apigateway", "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch",
+        "ebs", "ec2", "ecr", "eks", "glue", "guardduty", "iam", "kms", "route53", "s3", "sagemaker", "scheduler",
+        "sns",
     ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
@@ -78,6 +79,9 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:sagemaker/endpoint:Endpoint": ("name", "region"),
         "aws:sagemaker/pipeline:Pipeline": ("pipelineName", "region"),
         "aws:scheduler/schedule:Schedule": ("name", "region"),
+        "aws:apigateway/domainName:DomainName": ("domainName", "region"),
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ("name", "region"),
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ("name", "region"),
     }
 
 
@@ -142,6 +146,17 @@ def test_kubernetes_objects_get_their_name_and_namespace_as_id():
     resource_id, state = answer("kubernetes:core/v1:ConfigMap", "cm", {"metadata": {"namespace": "team"}})
     assert resource_id == "team/cm"
     assert state["metadata"]["name"] == "cm" and re.fullmatch(r"[0-9a-f-]{36}", state["metadata"]["uid"])
+
+
+def test_mocks_render_nested_outputs_a_certificate_validation_record_per_domain():
+    _, certificate = answer("aws:acm/certificate:Certificate", "cert", {"domainName": "scorer.fraud.example.com",
+                                                                       "validationMethod": "DNS"})
+    [option] = certificate["domainValidationOptions"]
+    assert option["domainName"] == "scorer.fraud.example.com" and option["resourceRecordType"] == "CNAME"
+    assert re.fullmatch(r"_[0-9A-F]{17}\.scorer\.fraud\.example\.com\.", option["resourceRecordName"])
+    assert certificate["arn"].startswith("arn:aws:acm:us-east-1:123456789012:certificate/")
+    _, domain = answer("aws:apigateway/domainName:DomainName", "d", {"domainName": "scorer.fraud.example.com"})
+    assert domain["regionalDomainName"].endswith(".execute-api.us-east-1.amazonaws.com")
 
 
 def test_eks_outputs_nest_like_the_provider_returns_them():

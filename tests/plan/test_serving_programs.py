@@ -24,3 +24,13 @@ def test_prod_variant_with_one_instance_is_refused():
     assert result.returncode == 1, result.stdout + result.stderr
     assert "mandatory sagemaker-prod-variant-min-instances single-instance-config" in result.stdout
     assert "sagemaker-endpoint-config-kms-encrypted" not in result.stdout
+    assert "sagemaker-prod-data-capture" not in result.stdout   # one defect: it captures data
+
+
+def test_prod_endpoint_without_autoscaling_is_refused_naming_the_endpoint():
+    result = plan("prod_endpoint_without_autoscaling")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "mandatory sagemaker-prod-variant-autoscaling unscaled-endpoint" in result.stdout
+    violated = {line.split("✗ mandatory ", 1)[1].split()[0] for line in result.stdout.splitlines()
+                if "✗ mandatory " in line}
+    assert violated == {"sagemaker-prod-variant-autoscaling"}, result.stdout

@@ -20,6 +20,7 @@ in every environment: it runs outside the VPC, without network isolation.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -86,6 +87,10 @@ class ServedModel(Model):
     batch_schedule: str | None = Field(default=None, pattern=r"^(cron|rate)\(.+\)$",
                                        description="score batch/<model>/input/ on this EventBridge schedule",
                                        json_schema_extra=PER_ENVIRONMENT)
+    drift_features: list[str] = Field(default_factory=list, max_length=10,
+                                      description="input columns whose drift from the baseline raises the alarm")
+    drift_threshold: float = Field(default=0.1, gt=0, le=1,
+                                   description="baseline drift distance (0-1) above which the alarm fires")
 
     @model_validator(mode="after")
     def _target_fits(self) -> ServedModel:
@@ -103,6 +108,9 @@ class ServedModel(Model):
             if self.autoscaling.metric == "cpu":
                 raise Invalid("SageMaker endpoints scale on invocations per instance; cpu is for Kubernetes",
                               at=("autoscaling", "metric"))
+        elif self.batch_schedule is not None:
+            raise Invalid("batch scoring runs as a SageMaker batch transform of the model: serve it with target: "
+                          "sagemaker, or remove batchSchedule", at=("batchSchedule",))
         else:
             for key, value in (("instanceType", self.instance_type), ("serverless", self.serverless)):
                 if value is not None:
@@ -115,6 +123,10 @@ class ServedModel(Model):
         if self.min_capacity is not None and self.min_capacity > self.max_capacity:
             raise Invalid(f"{self.min_capacity} is more than maxCapacity ({self.max_capacity})",
                           at=("minCapacity",))
+        for index, feature in enumerate(self.drift_features):
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", feature) or feature in self.drift_features[:index]:
+                raise Invalid(f"{feature!r}: a column name (letters, digits, '_', '.', '-'), once",
+                              at=("driftFeatures", index))
         if self.regions is not None:
             for index, region in enumerate(self.regions):
                 if region in self.regions[:index]:

@@ -109,6 +109,12 @@ class TeamConfig(StackBase):
                 if not model.data_capture_percent:
                     raise Invalid("prod captures data (drift monitoring reads it): 1-100, not 0",
                                   at=(*at, "dataCapturePercent"))
+                if model.target == "sagemaker" and not model.drift_features:
+                    raise Invalid("prod monitors drift on SageMaker: name the input columns its alarm watches "
+                                  "(driftFeatures: [amount, ...])", at=(*at, "driftFeatures"))
+            if model.batch_schedule and model.regions and self.primary_region not in model.regions:
+                raise Invalid(f"batch scoring runs in the primary region ({self.primary_region}), next to the "
+                              f"curated bucket: serve the model there too", at=(*at, "batchSchedule"))
             resolved.append(model if model.regions else
                             model.model_copy(update={"regions": list(self.serving)}))
         object.__setattr__(self.served, "models", resolved)
