@@ -5,6 +5,7 @@ resources, so policies and kubernetes-validate see every field."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 
 import pulumi
@@ -54,6 +55,10 @@ def workload(args: KubernetesServingArgs, bucket: str, pool: GpuPool | None, vpc
     )
 
 
+def _of_kind(kind: str, objects: list[dict]) -> dict:
+    return next(o for o in objects if o["kind"] == kind)
+
+
 class KubernetesServing(pulumi.ComponentResource):
     """Deployment, Service, HorizontalPodAutoscaler, an ingress NetworkPolicy (the VPC on port 8080) and
     (prod) a PodDisruptionBudget of one model in one region; `url` is the Service's in-cluster address."""
@@ -69,7 +74,7 @@ class KubernetesServing(pulumi.ComponentResource):
         self.objects: dict[str, pulumi.CustomResource] = {}
         for kind in kinds:
             suffix, resource = KINDS[kind]
-            obj = rendered.apply(lambda objects, k=kind: next(o for o in objects if o["kind"] == k))
+            obj = rendered.apply(partial(_of_kind, kind))
             self.objects[kind] = resource(f"{name}-{suffix}", metadata=obj.apply(itemgetter("metadata")),
                                           spec=obj.apply(itemgetter("spec")), opts=child)
         self.url = f"http://{args.model.name}.{args.namespace}.svc.cluster.local"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
+from operator import attrgetter
 from typing import cast
 
 import pulumi
@@ -22,7 +24,15 @@ from infra.components.tracking import TrackingAccess, TrackingAccessArgs
 from infra.naming import names as names_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, TrackingOutputs, parse
+from platform_lib.contract import (
+    ClusterOutputs,
+    ContractError,
+    GpuPool,
+    PlatformOutputs,
+    RegionNetwork,
+    TrackingOutputs,
+    parse,
+)
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -247,13 +257,22 @@ def kubernetes_serving(config: TeamConfig, platform: pulumi.Output[PlatformOutpu
             continue
         pool = model.resources.pool if model.resources else None
         for region in model.served_regions:
-            placement = platform.apply(  # _check_gpu_pools: found whenever the model asks for GPUs
-                lambda p, r=region, n=pool, g=model.gpus: p.clusters[r].gpu_pool(n, g) if g else None)
+            cluster = platform.apply(partial(_cluster, region))
+            # _check_gpu_pools: found whenever the model asks for GPUs
+            placement = cluster.apply(partial(_placement, pool, model.gpus))
             served.setdefault(model.name, {})[region] = KubernetesServing(
                 names.resource(f"{model.name}-k8s", region),
                 KubernetesServingArgs(names, region, model, tenancy.namespace, tenancy.service_account,
                                       image_uri(config.account_id, region, model.image), models_buckets[region],
-                                      placement, platform.apply(lambda p, r=region: p.clusters[r].vpc_cidr),
+                                      placement, cluster.apply(attrgetter("vpc_cidr")),
                                       prod=config.environment == "prod"),
                 tenancy.kubernetes[region], opts=pulumi.ResourceOptions(depends_on=tenancy.ready[region]))
     return served
+
+
+def _cluster(region: str, platform: PlatformOutputs) -> ClusterOutputs:
+    return platform.clusters[region]
+
+
+def _placement(pool: str | None, gpus: int, cluster: ClusterOutputs) -> GpuPool | None:
+    return cluster.gpu_pool(pool, gpus) if gpus else None
