@@ -50,7 +50,11 @@ def test_the_dashboard_has_every_metric_set_once_per_region_it_applies_to(plans)
         "Model latency (eu-west-1)", "Model latency (us-east-1)",
         "Endpoint errors (eu-west-1)", "Endpoint errors (us-east-1)",
         "Endpoint instances (eu-west-1)", "Endpoint instances (us-east-1)",
-        "Training instances (eu-west-1)", "Training job failures (eu-west-1)"]
+        "Training instances (eu-west-1)", "Training job failures (eu-west-1)",
+        "Kubernetes GPU pods (eu-west-1)", "Kubernetes GPU pods (us-east-1)"]
+    gpu = widgets[-1]["properties"]["metrics"]
+    assert gpu[0][0]["expression"] == ("SEARCH('{ContainerInsights,ClusterName,Namespace,PodName} "
+                                       "MetricName=\"pod_gpu_utilization\" fraud', 'Average', 300)")
     latency = widgets[2]["properties"]["metrics"]
     assert [m[0]["expression"] for m in latency] == [
         "SEARCH('{AWS/SageMaker,EndpointName,VariantName} MetricName=\"ModelLatency\" fraud-prod', 'p50', 300)",
@@ -60,7 +64,7 @@ def test_the_dashboard_has_every_metric_set_once_per_region_it_applies_to(plans)
 def test_dashboards_come_from_one_definition_whatever_the_team():
     body = dashboard_body(Names("vision", "dev", "111111111111"), "eu-west-1", ["eu-west-1"])
     other = dashboard_body(Names("fraud", "dev", "111111111111"), "eu-west-1", ["eu-west-1"])
-    assert len(body["widgets"]) == 1 + len(TEAM_METRIC_SETS)
+    assert len(body["widgets"]) == 1 + len(TEAM_METRIC_SETS)   # one serving region: a widget per set
     assert json.dumps(body).replace("vision", "fraud") == json.dumps(other)
 
 
