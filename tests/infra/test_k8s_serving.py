@@ -5,6 +5,7 @@ team model that no pool can host is a contract error naming the config key."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 
 
-def serving_objects(view, region: str) -> dict[str, dict]:
+def serving_objects(view, region: str) -> dict[str, Any]:
     prefix = f"{view.plan.stack}-defects-k8s-{region}-"
     return {r.type.rsplit(":", 1)[-1]: r for r in view.resources if r.name.startswith(prefix)}
 
@@ -86,6 +87,7 @@ def _vision_prod_with(plans, resources: dict):
     team = load_stack_file(ROOT / "stacks" / "Pulumi.vision-prod.yaml").team
     assert team is not None
     model = team.served.models[0]
+    assert model.resources is not None
     changed = model.model_copy(update={"resources": model.resources.model_copy(update=resources)})
     object.__setattr__(team.served, "models", [changed])
     return team, PlatformOutputs.model_validate(plans["platform-prod"].plan.outputs)
