@@ -112,7 +112,8 @@ def training_manifests(request: TrainingRequest, gpus_per_pod: int = 0, cpu: str
 
 
 def serving_manifests(request: DeployRequest, gpus: int = 0, min_replicas: int = 1, max_replicas: int = 4,
-                      cpu: str = "1", memory: str = "2Gi") -> list[dict[str, Any]]:
+                      cpu: str = "1", memory: str = "2Gi",
+                      allow_from_cidrs: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """The objects the team stack's `KubernetesServing` renders too (``platform_lib.k8s_serving``), for one
     approved package; prod gets at least 2 replicas, a PodDisruptionBudget and a strict zone spread."""
     team, package = request.team, request.package
@@ -123,7 +124,7 @@ def serving_manifests(request: DeployRequest, gpus: int = 0, min_replicas: int =
         gpu=GpuPlacement(gpu_toleration()) if gpus else None,
         min_replicas=max(min_replicas, 2) if prod else min_replicas,
         max_replicas=max(max_replicas, 2) if prod else max_replicas, cpu_target_percent=70,
-        disruption_budget=prod, spread_strictly=prod,
+        disruption_budget=prod, spread_strictly=prod, allow_from_cidrs=allow_from_cidrs,
         labels=_labels(team, package.group, "serving") | {"ml-platform/model-version": str(package.version)},
         annotations={"ml-platform/model-package": package.arn})
     return serving_objects(workload)
@@ -170,8 +171,9 @@ class KubernetesTarget(Target):
 
     def __init__(self, aws: Aws | None = None, kubeconfig: Path | None = None, dry_run: bool = False,
                  gpus: int = 0, show: Callable[[str], None] = print, warn: Progress = quiet, poll_s: float = 10.0,
-                 namespace: str | None = None):
+                 namespace: str | None = None, allow_from_cidrs: tuple[str, ...] = ()):
         self.aws, self.kubeconfig, self.dry_run, self.gpus = aws, kubeconfig, dry_run, gpus
+        self.allow_from_cidrs = allow_from_cidrs   # the clusters' VPCs: the serving port's NetworkPolicy
         self.namespace = namespace
         self.show, self.warn, self.poll_s = show, warn, poll_s
         self._client: Any = None
@@ -225,7 +227,7 @@ class KubernetesTarget(Target):
 
     def deploy(self, request: DeployRequest, progress: Progress = quiet) -> Deployment:
         registry.require_approved(request.package)
-        objects = serving_manifests(request, self.gpus)
+        objects = serving_manifests(request, self.gpus, allow_from_cidrs=self.allow_from_cidrs)
         self._prepare(objects, request.team)
         if self.dry_run:
             return Deployment(request.endpoint, self.name, "DryRun", request.package.arn)
