@@ -120,7 +120,9 @@ def serving_objects(workload: ServingWorkload) -> list[dict[str, Any]]:
         template_meta["annotations"] = dict(workload.annotations)
     objects: list[dict[str, Any]] = [
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata, "spec": {
-            "replicas": workload.min_replicas, "selector": match, "revisionHistoryLimit": 5,
+            # No `replicas`: the HPA owns the scale (minReplicas from the first minute); a replicas field
+            # here would reset a scaled-out Deployment to the minimum on every `pulumi up` or `mlp deploy`.
+            "selector": match, "revisionHistoryLimit": 5,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {"metadata": template_meta, "spec": pod_spec(workload)}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": metadata, "spec": {

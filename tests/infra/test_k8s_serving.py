@@ -43,7 +43,7 @@ def test_prod_gpu_serving_in_each_region(plans, region):
                                "Service"]
     deployment = objects["Deployment"].inputs
     assert deployment["metadata"]["namespace"] == "vision"
-    assert deployment["spec"]["replicas"] == 2
+    assert "replicas" not in deployment["spec"]   # the HPA owns the scale (min 2 below)
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
     pod = deployment["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "vision-workload" and pod["priorityClassName"] == "ml-serving"
