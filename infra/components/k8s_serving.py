@@ -25,6 +25,10 @@ KINDS = {
     "PodDisruptionBudget": ("pdb", k8s.policy.v1.PodDisruptionBudget),
 }
 
+# `pulumi up` waits for the rollout; a GPU pool scaling from zero, the image pull and the model download
+# take longer than the provider's 10-minute default.
+WAIT = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m"))
+
 
 @dataclass(frozen=True)
 class KubernetesServingArgs:
@@ -75,7 +79,8 @@ class KubernetesServing(pulumi.ComponentResource):
         for kind in kinds:
             suffix, resource = KINDS[kind]
             obj = rendered.apply(partial(_of_kind, kind))
+            opts = pulumi.ResourceOptions.merge(child, WAIT) if kind == "Deployment" else child
             self.objects[kind] = resource(f"{name}-{suffix}", metadata=obj.apply(itemgetter("metadata")),
-                                          spec=obj.apply(itemgetter("spec")), opts=child)
+                                          spec=obj.apply(itemgetter("spec")), opts=opts)
         self.url = f"http://{args.model.name}.{args.namespace}.svc.cluster.local"
         self.register_outputs({"url": self.url})
