@@ -30,6 +30,16 @@ class RegionNetwork(Contract):
     s3_endpoint_id: str | None = None                # the S3 gateway endpoint: the data perimeter's door
 
 
+class GpuPool(Contract):
+    """A GPU node pool of a cluster: what a team's GPU workload needs to land on it."""
+
+    name: str
+    accelerator: str
+    gpus_per_node: int                      # `nvidia.com/gpu` one node advertises (time-slicing multiplies)
+    label_key: str                          # node label selecting the pool, value = name
+    toleration: dict[str, str]              # Kubernetes spelling of the GPU taint's toleration
+
+
 class ClusterOutputs(Contract):
     """An EKS cluster of one platform region: what team stacks and the delivery library connect with."""
 
@@ -41,6 +51,14 @@ class ClusterOutputs(Contract):
     kubernetes_version: str
     vpc_cidr: str
     node_role_arn: str
+    gpu_pools: list[GpuPool] = Field(default_factory=list)   # older platforms: none known
+
+    def gpu_pool(self, name: str | None, gpus: int) -> GpuPool | None:
+        """The pool called ``name``, else the first whose nodes hold ``gpus``; None if none fits."""
+        fits = [p for p in self.gpu_pools if p.gpus_per_node >= gpus and name in (None, p.name)]
+        return fits[0] if fits else None
+
+
 class TrackingOutputs(Contract):
     """The environment's MLflow tracking server: clients use its ARN as MLFLOW_TRACKING_URI."""
 
@@ -91,6 +109,7 @@ class TeamOutputs(Contract):
     budget: str | None = None                             # AWS Budget name
     endpoints: dict[str, dict[str, str]] = {}   # served model -> region -> SageMaker endpoint name
     hostnames: dict[str, str] = {}              # served model -> its stable HTTPS hostname (hostedZone set)
+    kubernetes_services: dict[str, dict[str, str]] = {}   # served model -> region -> in-cluster URL
 
 
 class ContractError(Exception):

@@ -30,6 +30,7 @@ class MetricSet:
     metrics: tuple[tuple[str, str], ...]         # (metric name, statistic)
     unit: str
     scope: str = "serving"                       # serving: every serving region; training: the primary only
+    term: str = "{team}-{env}"                   # what SEARCH matches: the team's names, or its namespace
 
     def expressions(self, search_term: str) -> list[tuple[str, str]]:
         """`(label, SEARCH expression)` per metric."""
@@ -68,7 +69,8 @@ def dashboard_body(names: Names, primary_region: str, serving_regions: Sequence[
                    metric_sets: Sequence[MetricSet] = TEAM_METRIC_SETS) -> dict[str, Any]:
     """Every metric set, for every region it applies to, matched on the team's names (`<team>-<env>`)."""
     term = f"{names.scope}-{names.environment}"
-    widgets = [metric_set.widget(term, region) for metric_set in metric_sets
+    widgets = [metric_set.widget(metric_set.term.format(team=names.scope, env=names.environment), region)
+               for metric_set in metric_sets
                for region in (serving_regions if metric_set.scope == "serving" else [primary_region])]
     header = {"type": "text", "width": 24, "height": 2, "properties": {"markdown": (
         f"## {term}: endpoints and training\nEvery endpoint and training job named `{term}-*`. Latency is in "

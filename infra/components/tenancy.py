@@ -81,6 +81,8 @@ class Tenancy(pulumi.ComponentResource):
         self.namespace = args.namespace
         self.service_account = f"{args.namespace}-workload"
         primary = providers[args.primary_region]
+        self.kubernetes: dict[str, k8s.Provider] = {}           # region -> provider of its cluster
+        self.ready: dict[str, list[pulumi.Resource]] = {}       # region -> namespace, service account
         subject = f"system:serviceaccount:{self.namespace}:{self.service_account}"
         role_name = args.names.resource("k8s-workload")
         trust = pulumi.Output.all(*(c.apply(lambda c: (c.oidc_provider_arn, c.oidc_issuer))
@@ -114,6 +116,7 @@ class Tenancy(pulumi.ComponentResource):
             f"k8s-{prefix}", cluster.apply(lambda c: c.name), cluster.apply(lambda c: c.endpoint),
             cluster.apply(lambda c: c.certificate_authority), region, opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=kubernetes)
+        self.kubernetes[region] = kubernetes
         ns = self.namespace
         labels = {"ml-platform/team": ns,
                   "pod-security.kubernetes.io/enforce": "restricted",
@@ -130,10 +133,11 @@ class Tenancy(pulumi.ComponentResource):
         for policy in ("default-deny", "allow-dns", "allow-same-namespace", "allow-aws-endpoints"):
             k8s.networking.v1.NetworkPolicy(f"{prefix}-{policy}", metadata=meta(policy, ns),
                                             spec=specs.apply(itemgetter(policy)), opts=in_ns)
-        k8s.core.v1.ServiceAccount(
+        account = k8s.core.v1.ServiceAccount(
             f"{prefix}-service-account",
             metadata=meta(self.service_account, ns, annotations={"eks.amazonaws.com/role-arn": self.workload_role.arn}),
             automount_service_account_token=True, opts=in_ns)
+        self.ready[region] = [namespace, account]
         aws_child = pulumi.ResourceOptions(parent=self, provider=provider)
         for index, arn in enumerate(args.access_role_arns):
             grant(f"{prefix}-access-{index}", cluster.apply(lambda c: c.name), arn, EDIT_POLICY, ns, aws_child)

@@ -16,6 +16,7 @@ from infra.components.gpu_software import GpuSoftware
 from infra.components.node_pools import NodePools, NodePoolsArgs
 from infra.naming import names as names_of
 from platform_lib.config.schema import PlatformConfig
+from platform_lib.config.schema.compute import GPU
 
 
 def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], eks_key_arns: dict[str, pulumi.Output],
@@ -62,5 +63,7 @@ def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], e
             "kubernetesVersion": compute.kubernetes_version,
             "vpcCidr": vpc_cidrs[region],
             "nodeRoleArn": pools.node_role.arn,
+            "gpuPools": [{"name": p.name, "accelerator": p.gpu_accelerator, "gpusPerNode": p.advertised_gpus,
+                          "labelKey": GPU.pool_label, "toleration": GPU.toleration} for p in compute.gpu_pools],
         }
     return outputs

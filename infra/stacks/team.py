@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
+from operator import attrgetter
 from typing import cast
 
 import pulumi
@@ -11,9 +13,10 @@ import pulumi_aws as aws
 from infra.components.batch import BatchScoring, BatchScoringArgs
 from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
-from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs
+from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs, image_uri
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
+from infra.components.k8s_serving import KubernetesServing, KubernetesServingArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
 from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
@@ -27,7 +30,16 @@ from infra.naming import names as names_of
 from infra.naming import tags as tags_of
 from infra.providers import regional_providers
 from platform_lib.config.schema import TeamConfig
-from platform_lib.contract import ContractError, PlatformOutputs, RegionNetwork, TeamOutputs, TrackingOutputs, parse
+from platform_lib.contract import (
+    ClusterOutputs,
+    ContractError,
+    GpuPool,
+    PlatformOutputs,
+    RegionNetwork,
+    TeamOutputs,
+    TrackingOutputs,
+    parse,
+)
 
 
 def platform_reference(config: TeamConfig) -> pulumi.Output[PlatformOutputs]:
@@ -57,7 +69,26 @@ def _check(platform: PlatformOutputs, config: TeamConfig, stack: str) -> Platfor
     if clusterless:
         raise ContractError(f"{stack} exports no cluster for region(s) {clusterless} of this team "
                             f"(a platform deployed before clusters existed? run its `pulumi up` first)")
+    _check_gpu_pools(platform, config, stack)
     return platform
+
+
+def _check_gpu_pools(platform: PlatformOutputs, config: TeamConfig, stack: str) -> None:
+    """Every GPU model served on Kubernetes finds a GPU pool that holds its pods in each of its regions."""
+    for index, model in enumerate(config.served.models):
+        if model.target != "kubernetes" or not model.gpus or model.resources is None:
+            continue
+        wanted = model.resources.pool
+        for region in model.served_regions:
+            cluster = platform.clusters[region]
+            if cluster.gpu_pool(wanted, model.gpus) is None:
+                pools = ", ".join(f"{p.name} ({p.gpus_per_node} GPU/node)" for p in cluster.gpu_pools) or "none"
+                key = "pool" if wanted else "gpus"
+                raise ContractError(
+                    f"serving.models[{index}].resources.{key}: model {model.name!r} asks for {model.gpus} GPU(s) "
+                    f"per pod{f' on pool {wanted!r}' if wanted else ''}, but the cluster of {stack} in {region} "
+                    f"has no GPU pool that fits (GPU pools: {pools}); add one to the platform's compute.nodePools "
+                    f"or serve this model on CPU")
 
 
 def build(config: TeamConfig) -> dict[str, pulumi.Input]:
@@ -182,6 +213,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     drift_monitors(config, endpoints, platform, identity.execution_role.arn,
                    {region: b.name for region, b in models_buckets.items()}, key_arns["models"], providers,
                    observability.alerts.arns)
+    kubernetes = kubernetes_serving(config, platform, tenancy, {r: b.name for r, b in models_buckets.items()})
     return {
         "kind": "team",
         "team": config.team,
@@ -207,6 +239,8 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         "endpoints": {model: {region: e.endpoint.name for region, e in regions.items()}
                       for model, regions in endpoints.items()},
         "hostnames": {model: route.hostname for model, route in routes.items()},
+        "kubernetesServices": {model: {region: s.url for region, s in regions.items()}
+                               for model, regions in kubernetes.items()},
     }
 
 
@@ -321,3 +355,35 @@ def drift_monitors(config: TeamConfig, endpoints: Mapping[str, Mapping[str, Sage
                 security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
                 alarm_topic_arn=alert_topics.get(region)), providers[region]))
     return monitors
+
+
+def kubernetes_serving(config: TeamConfig, platform: pulumi.Output[PlatformOutputs], tenancy: Tenancy,
+                       models_buckets: Mapping[str, pulumi.Input[str]]) -> dict[str, dict[str, KubernetesServing]]:
+    """`{model: {region: serving}}` for every model served on Kubernetes, in the team namespace of each of
+    its regions (through the tenancy's provider of that region's cluster)."""
+    names = names_of(config)
+    served: dict[str, dict[str, KubernetesServing]] = {}
+    for model in config.served.models:
+        if model.target != "kubernetes":
+            continue
+        pool = model.resources.pool if model.resources else None
+        for region in model.served_regions:
+            cluster = platform.apply(partial(_cluster, region))
+            # _check_gpu_pools: found whenever the model asks for GPUs
+            placement = cluster.apply(partial(_placement, pool, model.gpus))
+            served.setdefault(model.name, {})[region] = KubernetesServing(
+                names.resource(f"{model.name}-k8s", region),
+                KubernetesServingArgs(names, region, model, tenancy.namespace, tenancy.service_account,
+                                      image_uri(config.account_id, region, model.image), models_buckets[region],
+                                      placement, cluster.apply(attrgetter("vpc_cidr")),
+                                      prod=config.environment == "prod"),
+                tenancy.kubernetes[region], opts=pulumi.ResourceOptions(depends_on=tenancy.ready[region]))
+    return served
+
+
+def _cluster(region: str, platform: PlatformOutputs) -> ClusterOutputs:
+    return platform.clusters[region]
+
+
+def _placement(pool: str | None, gpus: int, cluster: ClusterOutputs) -> GpuPool | None:
+    return cluster.gpu_pool(pool, gpus) if gpus else None

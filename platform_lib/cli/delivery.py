@@ -93,8 +93,10 @@ def target(ctx: Context, name: TargetName, *, kubeconfig: Path | None = None, dr
             return SageMakerTarget(ctx.aws, ctx.stack, outputs.platform(ctx.stack, ctx.plan), tags=tags, warn=ctx.say)
         from platform_lib.targets.kubernetes import KubernetesTarget, namespace_of
 
+        clusters = outputs.platform(ctx.stack, ctx.plan).clusters
         return KubernetesTarget(ctx.aws, kubeconfig=kubeconfig, dry_run=dry_run, gpus=gpus, warn=ctx.say,
-                                show=typer.echo, namespace=namespace_of(ctx.team))
+                                show=typer.echo, namespace=namespace_of(ctx.team),
+                                allow_from_cidrs=tuple(sorted({c.vpc_cidr for c in clusters.values()})))
 
 
 def jobs_dir() -> Path:

@@ -1,8 +1,9 @@
 """The Kubernetes target: the same images on the team's namespace of the platform's EKS cluster.
 
 Training is an indexed Job (one pod per node, ``torchrun`` across them, rendezvous on pod 0 through a
-headless Service); serving is a Deployment + Service + HorizontalPodAutoscaler. Pods fetch their
-channels/model from S3 and store the model back with ``platform_lib.targets.podrun`` under the team's
+headless Service); serving is a Deployment + Service + HorizontalPodAutoscaler (+ PodDisruptionBudget in
+prod), rendered by ``platform_lib.k8s_serving``, the function the team stack's `KubernetesServing` uses too.
+Pods fetch their channels/model from S3 and store the model back with ``platform_lib.targets.podrun`` under the team's
 service account (IRSA). Every object is validated with kubernetes-validate (strict) and checked by the
 policy pack before anything is applied; objects are applied (server-side apply) with the official
 ``kubernetes`` client only when a kubeconfig is given, and ``dry_run`` only renders them.
@@ -21,6 +22,7 @@ from typing import Any
 from platform_lib import guard, outputs, registry
 from platform_lib.aws import Aws
 from platform_lib.contract import TeamOutputs
+from platform_lib.k8s_serving import GpuPlacement, ServingWorkload, serving_objects
 from platform_lib.targets.base import (
     Deployment,
     DeployRequest,
@@ -87,17 +89,19 @@ def training_manifests(request: TrainingRequest, gpus_per_pod: int = 0, cpu: str
     torchrun = (f"torchrun --nnodes={nodes} --nproc_per_node={per_node} --node_rank=$JOB_COMPLETION_INDEX "
                 f"--master_addr={name}-0.{name} --master_port={MASTER_PORT} -m training")
     script = f'{torchrun} && if [ "$JOB_COMPLETION_INDEX" = 0 ]; then {shlex.join(store)}; fi'
-    volume = [{"name": "opt-ml", "mountPath": "/opt/ml"}]
+    volume = [{"name": "opt-ml", "mountPath": "/opt/ml"}, {"name": "scratch", "mountPath": "/tmp"}]
     env = [{"name": "SAGEMAKER_BASE_DIR", "value": "/opt/ml"}, {"name": "TRAINING_JOB_NAME", "value": name},
+           {"name": "HOME", "value": "/tmp"},   # caches (torch, pip) on the scratch volume: the root is read-only
            *({"name": k, "value": v} for k, v in sorted(request.environment.items()))]
-    container_security = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    container_security = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                          "capabilities": {"drop": ["ALL"]}}
     pod: dict[str, Any] = {
         "serviceAccountName": service_account_of(team), "subdomain": name, "restartPolicy": "Never",
         # The training image runs as root on SageMaker; in the shared cluster it runs as an unprivileged user
         # that owns /opt/ml (fsGroup), as the pack's k8s-containers-non-root rule requires.
         "securityContext": {"runAsNonRoot": True, "runAsUser": TRAINING_UID, "runAsGroup": TRAINING_UID,
                             "fsGroup": TRAINING_UID, "seccompProfile": {"type": "RuntimeDefault"}},
-        "volumes": [{"name": "opt-ml", "emptyDir": {}}],
+        "volumes": [{"name": "opt-ml", "emptyDir": {}}, {"name": "scratch", "emptyDir": {}}],
         "initContainers": [{"name": "fetch", "image": request.image, "command": fetch, "env": env,
                             "volumeMounts": volume, "securityContext": container_security,
                             "resources": _resources("500m", "1Gi", 0)}],
@@ -121,45 +125,22 @@ def training_manifests(request: TrainingRequest, gpus_per_pod: int = 0, cpu: str
 
 
 def serving_manifests(request: DeployRequest, gpus: int = 0, min_replicas: int = 1, max_replicas: int = 4,
-                      cpu: str = "1", memory: str = "2Gi") -> list[dict[str, Any]]:
-    team, name, package = request.team, request.endpoint, request.package
-    namespace = namespace_of(team)
-    labels = _labels(team, package.group, "serving") | {"ml-platform/model-version": str(package.version)}
-    selector = {"app.kubernetes.io/instance": name}
-    mount = [{"name": "model", "mountPath": "/opt/ml/model"}]
-    security = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
-    pod: dict[str, Any] = {
-        "serviceAccountName": service_account_of(team),
-        "volumes": [{"name": "model", "emptyDir": {}}],
-        "initContainers": [{"name": "model", "image": package.image, "volumeMounts": mount,
-                            "command": [*PODRUN, "model", f"--uri={package.model_data_url}", "--into=/opt/ml/model"],
-                            "securityContext": security, "resources": _resources("500m", "1Gi", 0)}],
-        "containers": [{"name": "serve", "image": package.image, "args": ["serve"], "volumeMounts": mount,
-                        "env": [{"name": "SAGEMAKER_BIND_TO_PORT", "value": "8080"}],
-                        "ports": [{"containerPort": 8080, "name": "http"}],
-                        "readinessProbe": {"httpGet": {"path": "/ping", "port": "http"}, "periodSeconds": 5},
-                        "livenessProbe": {"httpGet": {"path": "/ping", "port": "http"}, "initialDelaySeconds": 60},
-                        "securityContext": security, "resources": _resources(cpu, memory, gpus)}],
-        "terminationGracePeriodSeconds": 30,
-    }
-    if gpus:
-        pod["tolerations"] = [gpu_toleration()]
-    meta = {"name": name, "namespace": namespace, "labels": labels | selector}
-    return [
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
-         "spec": {"replicas": min_replicas, "selector": {"matchLabels": selector},
-                  "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-                  "template": {"metadata": {"labels": labels | selector,
-                                            "annotations": {"ml-platform/model-package": package.arn}},
-                               "spec": pod}}},
-        {"apiVersion": "v1", "kind": "Service", "metadata": meta,
-         "spec": {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}},
-        {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
-         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                  "minReplicas": min_replicas, "maxReplicas": max_replicas,
-                  "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                      "type": "Utilization", "averageUtilization": 70}}}]}},
-    ]
+                      cpu: str = "1", memory: str = "2Gi",
+                      allow_from_cidrs: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The objects the team stack's `KubernetesServing` renders too (``platform_lib.k8s_serving``), for one
+    approved package; prod gets at least 2 replicas, a PodDisruptionBudget and a strict zone spread."""
+    team, package = request.team, request.package
+    prod = team.environment == "prod"
+    workload = ServingWorkload(
+        name=request.endpoint, namespace=namespace_of(team), image=package.image, model_uri=package.model_data_url,
+        service_account=service_account_of(team), cpu=cpu, memory=memory, gpus=gpus,
+        gpu=GpuPlacement(gpu_toleration()) if gpus else None,
+        min_replicas=max(min_replicas, 2) if prod else min_replicas,
+        max_replicas=max(max_replicas, 2) if prod else max_replicas, cpu_target_percent=70,
+        disruption_budget=prod, spread_strictly=prod, allow_from_cidrs=allow_from_cidrs,
+        labels=_labels(team, package.group, "serving") | {"ml-platform/model-version": str(package.version)},
+        annotations={"ml-platform/model-package": package.arn})
+    return serving_objects(workload)
 
 
 def validate(objects: list[dict[str, Any]], version: str = KUBERNETES_VERSION) -> None:
@@ -203,8 +184,9 @@ class KubernetesTarget(Target):
 
     def __init__(self, aws: Aws | None = None, kubeconfig: Path | None = None, dry_run: bool = False,
                  gpus: int = 0, show: Callable[[str], None] = print, warn: Progress = quiet, poll_s: float = 10.0,
-                 namespace: str | None = None):
+                 namespace: str | None = None, allow_from_cidrs: tuple[str, ...] = ()):
         self.aws, self.kubeconfig, self.dry_run, self.gpus = aws, kubeconfig, dry_run, gpus
+        self.allow_from_cidrs = allow_from_cidrs   # the clusters' VPCs: the serving port's NetworkPolicy
         self.namespace = namespace
         self.show, self.warn, self.poll_s = show, warn, poll_s
         self._client: Any = None
@@ -258,7 +240,7 @@ class KubernetesTarget(Target):
 
     def deploy(self, request: DeployRequest, progress: Progress = quiet) -> Deployment:
         registry.require_approved(request.package)
-        objects = serving_manifests(request, self.gpus)
+        objects = serving_manifests(request, self.gpus, allow_from_cidrs=self.allow_from_cidrs)
         self._prepare(objects, request.team)
         if self.dry_run:
             return Deployment(request.endpoint, self.name, "DryRun", request.package.arn)

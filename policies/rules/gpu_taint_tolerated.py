@@ -17,6 +17,7 @@ from policies.support.kubernetes import (
     WORKLOAD_TYPES,
     containers,
     gpu_request,
+    mapping,
     node_group_labels,
     node_group_taints,
     object_name,
@@ -28,6 +29,7 @@ from policies.support.kubernetes import (
 TAINT = f"{GPU_TAINT_KEY}={GPU_TAINT_VALUE}:{GPU_TAINT_EFFECT}"
 _GPU_TYPE = re.compile(r"^(g|p)\d[a-z]*\.")
 DEVICE_PLUGIN_IMAGE = "k8s-device-plugin"
+POOL_LABEL = "ml-platform/pool"     # GPU.pool_label of platform_lib.config.schema.compute
 
 
 def is_gpu_pool(props: dict[str, Any]) -> bool:
@@ -44,9 +46,15 @@ def _tolerates_gpu(spec: dict[str, Any]) -> bool:
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """Each GPU node group carries nvidia.com/gpu=true:NoSchedule; each pod template requesting
     nvidia.com/gpu (and the device plugin) tolerates it; each GPU pod matches a GPU pool whose labels
-    its node selector/affinity accepts and whose taints it tolerates."""
+    its node selector/affinity accepts and whose taints it tolerates.
+
+    A stack without node groups (a team stack: the pools are the platform stack's) cannot see the pools;
+    there a GPU pod that selects a named pool (`ml-platform/pool`) is left to the team program's contract
+    check, which refuses a model whose pool the platform does not export (exit 2). A GPU pod that selects
+    no pool there is still reported."""
     pools = []
-    for group in of_types(args.resources, (NODE_GROUP,)):
+    node_groups = list(of_types(args.resources, (NODE_GROUP,)))
+    for group in node_groups:
         props = props_of(group)
         if not is_gpu_pool(props):
             continue
@@ -70,7 +78,7 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             report_violation(f"{label} {'is the device plugin' if device_plugin else 'requests nvidia.com/gpu'} "
                              f"but does not tolerate {TAINT}; it would never schedule on a GPU node", workload.urn)
             continue
-        if device_plugin:
+        if device_plugin or (not node_groups and _selects_a_named_pool(spec)):
             continue
         fits = [p for p, taints in pools if selects(spec, node_group_labels(p))
                 and all(tolerates(spec.get("tolerations"), *t) for t in taints if t[2] != "PreferNoSchedule")]
@@ -79,6 +87,10 @@ def validate(args: StackValidationArgs, report_violation: ReportViolation) -> No
             where = f"GPU node pools in this stack: {', '.join(known)}" if pools else "no GPU node pool in this stack"
             report_violation(f"{label} requests nvidia.com/gpu but no GPU node pool could host it (its node "
                              f"selector/affinity or tolerations match none; {where})", workload.urn)
+
+
+def _selects_a_named_pool(spec: dict[str, Any]) -> bool:
+    return isinstance(mapping(spec.get("nodeSelector")).get(POOL_LABEL), str)
 
 
 RULE = Rule(

@@ -154,3 +154,4 @@ def test_kubernetes_dry_run_prints_valid_manifests(mlp, team):
     code, out = mlp("deploy", "-s", "fraud-dev", "-m", "digits", "-t", "kubernetes", "--dry-run", "--gpus", "1")
     assert code == 0, out
     assert "kind: HorizontalPodAutoscaler" in out and "nvidia.com/gpu" in out and "namespace: fraud" in out
+    assert "kind: NetworkPolicy" in out and "cidr: 10.10.0.0/16" in out   # platform-dev's VPC reaches port 8080

@@ -106,3 +106,22 @@ def test_objects_reach_the_policy_pack_as_pulumi_kubernetes_resources(team, monk
                                                     r"kubernetes:apps/v1:Deployment fraud/fraud-dev-digits"):
         guard.enforce(k8s.as_requests(objects), "prod")
     assert seen[0][0] == "kubernetes:apps/v1:Deployment" and seen[0][1]["kind"] == "Deployment"
+
+
+def test_prod_serving_gets_two_replicas_a_budget_and_the_shared_renderer(team):
+    """`mlp deploy --target kubernetes` renders through platform_lib.k8s_serving (the team stack's renderer):
+    probes, non-root, read-only root; in prod an HPA minimum of 2 replicas and a PodDisruptionBudget."""
+    from platform_lib import k8s_serving
+
+    prod = team.model_copy(update={"environment": "prod"})
+    objects = k8s.serving_manifests(DeployRequest("fraud-prod-digits", PACKAGE, prod))
+    k8s.validate(objects)
+    assert [o["kind"] for o in objects] == ["Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
+    deployment, _, hpa, budget = objects
+    assert "replicas" not in deployment["spec"] and hpa["spec"]["minReplicas"] == 2   # the HPA owns the scale
+    assert budget["spec"] == {"maxUnavailable": 1, "selector": deployment["spec"]["selector"]}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["priorityClassName"] == k8s_serving.PRIORITY_CLASS
+    assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["containers"][0]["livenessProbe"]["httpGet"]["path"] == "/ping"
+    assert guard.check(k8s.as_requests(objects), "prod") == []   # the pack's resource rules accept it

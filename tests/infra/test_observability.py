@@ -60,7 +60,7 @@ def test_the_dashboard_has_every_metric_set_once_per_region_it_applies_to(plans)
 def test_dashboards_come_from_one_definition_whatever_the_team():
     body = dashboard_body(Names("vision", "dev", "111111111111"), "eu-west-1", ["eu-west-1"])
     other = dashboard_body(Names("fraud", "dev", "111111111111"), "eu-west-1", ["eu-west-1"])
-    assert len(body["widgets"]) == 1 + len(TEAM_METRIC_SETS)
+    assert len(body["widgets"]) == 1 + len(TEAM_METRIC_SETS)   # one serving region: a widget per set
     assert json.dumps(body).replace("vision", "fraud") == json.dumps(other)
 
 

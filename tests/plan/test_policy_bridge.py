@@ -179,6 +179,23 @@ MUTATIONS = {
 }
 
 
+# Issue 12 item 4: Kubernetes serving (vision-prod serves `defects` on the GPU pools of both regions).
+SERVING_DEPLOYMENT = "vision-prod-defects-k8s-euw1-deployment"
+SERVING_CONTAINER = ["spec", "template", "spec", "containers", 0]
+K8S_SERVING_MUTATIONS = {
+    "k8s-deployment-probes": ("vision-prod", SERVING_DEPLOYMENT, lambda r: find(
+        r, SERVING_DEPLOYMENT, "kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"][0]
+        .pop("readinessProbe")),
+    "k8s-container-resources": ("vision-prod", SERVING_DEPLOYMENT, set_nested(
+        SERVING_DEPLOYMENT, "kubernetes:apps/v1:Deployment", [*SERVING_CONTAINER, "resources", "limits"], {})),
+    "k8s-read-only-root-filesystem": ("vision-prod", SERVING_DEPLOYMENT, set_nested(
+        SERVING_DEPLOYMENT, "kubernetes:apps/v1:Deployment",
+        [*SERVING_CONTAINER, "securityContext", "readOnlyRootFilesystem"], False)),
+    "k8s-prod-disruption-budget": ("vision-prod", SERVING_DEPLOYMENT, lambda r: drop(
+        r, "vision-prod-defects-k8s-euw1-pdb", "kubernetes:policy/v1:PodDisruptionBudget")),
+}
+MUTATIONS.update(K8S_SERVING_MUTATIONS)
+
 def test_every_rule_has_a_mutation():
     from policies.pack import RULES
 

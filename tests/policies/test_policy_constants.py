@@ -53,3 +53,10 @@ def test_unknown_and_secret_markers_are_the_sdks():
     assert (support.SPECIAL_SIG_KEY, support.SECRET_SIG) == (rpc._special_sig_key, rpc._special_secret_sig)
     assert rpc.UNKNOWN == proxy.UNKNOWN_STRING_VALUE
     assert support.is_unknown(rpc.UNKNOWN)
+
+
+def test_pool_label_is_the_gpu_objects():
+    from platform_lib.config.schema.compute import GPU
+    from policies.rules.gpu_taint_tolerated import POOL_LABEL
+
+    assert POOL_LABEL == GPU.pool_label

@@ -55,6 +55,21 @@ class Resources(Model):
     cpu: str = Field(pattern=QUANTITY)
     memory: str = Field(pattern=QUANTITY)
     gpus: int = Field(default=0, ge=0, le=8)
+    cpu_limit: str | None = Field(default=None, pattern=QUANTITY, description="CPU limit (default: the request)")
+    pool: str | None = Field(default=None, description="GPU node pool of the platform (default: the first that fits)")
+
+    @model_validator(mode="after")
+    def _limits(self) -> Resources:
+        if self.cpu_limit is not None and _cores(self.cpu_limit) < _cores(self.cpu):
+            raise Invalid(f"{self.cpu_limit} is less than the cpu request ({self.cpu})", at=("cpuLimit",))
+        if self.pool is not None and not self.gpus:
+            raise Invalid("pool picks a GPU node pool; set gpus or remove pool", at=("pool",))
+        return self
+
+
+def _cores(quantity: str) -> float:
+    """A CPU quantity in cores (`500m` -> 0.5)."""
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity.rstrip("KMGTi"))
 
 
 class Serverless(Model):

@@ -27,10 +27,21 @@ k8s.apps.v1.Deployment(
                 "securityContext": {"runAsNonRoot": True},
                 "tolerations": [GPU.toleration],
                 "nodeSelector": {GPU.pool_label: "gpu"},
-                "containers": [{"name": "model", "image": "fraud/scorer:1.0",
-                                "resources": {"limits": {GPU.resource: "1"}}}],
+                "containers": [{
+                    "name": "model", "image": "fraud/scorer:1.0",
+                    "readinessProbe": {"httpGet": {"path": "/ping", "port": 8080}},
+                    "livenessProbe": {"httpGet": {"path": "/ping", "port": 8080}},
+                    "securityContext": {"readOnlyRootFilesystem": True},
+                    "resources": {"requests": {"cpu": "1", "memory": "4Gi"},
+                                  "limits": {"memory": "4Gi", GPU.resource: "1"}},
+                }],
             },
         },
     },
     opts=pulumi.ResourceOptions(provider=provider),
 )
+# The serving rules of issue 12 hold too (probes, requests/limits, read-only root, a PDB in prod).
+k8s.policy.v1.PodDisruptionBudget(
+    "scorer-pdb", metadata={"name": "scorer", "namespace": "fraud"},
+    spec={"maxUnavailable": 1, "selector": {"matchLabels": {"app": "scorer"}}},
+    opts=pulumi.ResourceOptions(provider=provider))
