@@ -159,7 +159,7 @@ def test_a_training_job_logs_params_metrics_and_the_model_card(mlflow_server: Re
     params = {p["key"]: p["value"] for b in batches for p in b.get("params", [])}
     assert params == {"epochs": "2", "batch_size": "64", "lr": "0.001", "weight_decay": "0.0", "optimizer": "adam",
                       "momentum": "0.9", "hidden_sizes": "[32]", "dropout": "0.1", "seed": "5",
-                      "label_column": "label"}
+                      "label_column": "label", "feature_columns": "[]"}
     history = json.loads((base / "output" / "data" / "metrics.json").read_text())
     logged = [(m["step"], m["key"], m["value"]) for b in batches for m in b.get("metrics", [])]
     assert logged == [(epoch, key, value) for epoch, values in enumerate(history, start=1)
