@@ -195,7 +195,8 @@ NOUN_CEILING = {
     "Autoscaling": ("application-autoscaling:*Scal*", "application-autoscaling:*Tag*",
                     "application-autoscaling:Untag*"),
     "Serving": ("acm:*Certificate*", "route53:*ResourceRecordSets", "route53:*HealthCheck", "route53:Get*",
-                "route53:*TagsForResource", "apigateway:*"),   # API Gateway's actions are its HTTP verbs
+                "route53:*TagsForResource",
+                *(f"apigateway:{verb}" for verb in ("DELETE", "GET", "PATCH", "POST", "PUT"))),
 }
 
 
