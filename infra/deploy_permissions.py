@@ -170,7 +170,29 @@ def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
             continue
         ceiling.append({key: value for key, value in {**statement, "Action": actions}.items() if key != "Sid"})
     widened = ceiling + ([nouns] if nouns["Action"] else [])
-    return [s for i, s in enumerate(widened) if not any(_covers(other, s) for j, other in enumerate(widened) if j != i)]
+    kept = [s for i, s in enumerate(widened) if not any(_covers(other, s) for j, other in enumerate(widened) if j != i)]
+    return _absorbed(kept)
+
+
+def _absorbed(statements: list[Statement]) -> list[Statement]:
+    """Statements whose verbs another statement already has (same condition, no data service) join its
+    resources: e.g. the policies' `iam:Create*`, `iam:Delete*` ... go to the roles' statement."""
+    result: list[Statement] = []
+    for statement in statements:
+        actions = _listed(statement["Action"])
+        host = next((s for s in result if s.get("Condition") == statement.get("Condition")
+                     and not any(a.split(":")[0] in EXACT_SERVICES for a in actions + _listed(s["Action"]))
+                     and all(a in _listed(s["Action"]) for a in actions)), None)
+        if host is None:
+            result.append(statement)
+        else:
+            host["Resource"] = _listed(host["Resource"]) + [r for r in _listed(statement["Resource"])
+                                                           if r not in _listed(host["Resource"])]
+    return result
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
 
 
 def _covers(wider: Statement, statement: Statement) -> bool:
