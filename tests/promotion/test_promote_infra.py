@@ -116,15 +116,15 @@ def test_per_environment_keys_inside_list_items_stay_the_targets(stacks):
                         "        dataCapturePercent: 5\n"
                         "      - name: ranker\n        image: fraud/ranker:0.2.0\n"
                         "        modelData: ranker/1/model.tar.gz\n        instanceType: ml.m5.large\n"
-                        "        maxCapacity: 2\n")
+                        "        maxCapacity: 2\n        driftFeatures: [amount]\n")
     path.write_text(text)
     src, dst = infra.load_pair(stacks, "fraud-staging", "fraud-prod")
     changes = [c for c in infra.promotable_changes(src, dst) if c.key.startswith("serving")]
     ranker = {"name": "ranker", "image": "fraud/ranker:0.2.0", "modelData": "ranker/1/model.tar.gz",
-              "instanceType": "ml.m5.large", "maxCapacity": 2}
+              "instanceType": "ml.m5.large", "maxCapacity": 2, "driftFeatures": ["amount"]}
     assert [(c.key, c.target, c.source, c.review) for c in changes] == [
         ("serving.models[scorer].image", "fraud/serving:1.4.0", "fraud/serving:1.5.0", ()),
-        ("serving.models[ranker]", None, ranker, ("instanceType", "maxCapacity")),
+        ("serving.models[ranker]", None, ranker, ("instanceType", "maxCapacity", "driftFeatures")),
     ]
     before = (stacks / "Pulumi.fraud-prod.yaml").read_text()
     after = infra.apply(dst.path, changes)
@@ -134,7 +134,7 @@ def test_per_environment_keys_inside_list_items_stay_the_targets(stacks):
     assert scorer in after and "hostedZone: {name: ml.example.com, id: Z0EXAMPLE0FRAUD1}" in after
     assert after.endswith("      - name: ranker\n        image: fraud/ranker:0.2.0\n"
                           "        modelData: ranker/1/model.tar.gz\n        instanceType: ml.m5.large\n"
-                          "        maxCapacity: 2\n")
+                          "        maxCapacity: 2\n        driftFeatures: [amount]\n")
     assert before.count("# ") == after.count("# ")  # the target's comments are kept
     (stacks / "Pulumi.fraud-prod.yaml").write_text(after)
     promoted = load_stack_file(stacks / "Pulumi.fraud-prod.yaml").config.served  # type: ignore[union-attr]
@@ -161,7 +161,7 @@ def test_served_model_capacity_is_marked_per_environment_in_the_schema():
 
     marked = {name for name, field in ServedModel.model_fields.items() if per_environment(field)}
     assert marked == {"regions", "instance_type", "resources", "min_capacity", "max_capacity", "autoscaling",
-                      "rollout", "data_capture_percent", "batch_schedule"}
+                      "rollout", "data_capture_percent", "batch_schedule", "drift_features", "drift_threshold"}
     assert per_environment(ServingConfig.model_fields["hosted_zone"])
     assert not per_environment(ServedModel.model_fields["image"])
 

@@ -103,9 +103,11 @@ class ServedModel(Model):
                                        description="score batch/<model>/input/ on this EventBridge schedule",
                                        json_schema_extra=PER_ENVIRONMENT)
     drift_features: list[str] = Field(default_factory=list, max_length=10,
-                                      description="input columns whose drift from the baseline raises the alarm")
+                                      description="input columns whose drift from the baseline raises the alarm",
+                                      json_schema_extra=PER_ENVIRONMENT)   # drift is watched in prod only
     drift_threshold: float = Field(default=0.1, gt=0, le=1,
-                                   description="baseline drift distance (0-1) above which the alarm fires")
+                                   description="baseline drift distance (0-1) above which the alarm fires",
+                                   json_schema_extra=PER_ENVIRONMENT)
 
     @model_validator(mode="after")
     def _target_fits(self) -> ServedModel:

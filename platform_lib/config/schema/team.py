@@ -90,7 +90,7 @@ class TeamConfig(StackBase):
     @model_validator(mode="after")
     def _serving_fits_the_environment(self) -> TeamConfig:
         """Each model's regions are serving regions (all of them unless it says); prod serves from at
-        least 2 instances, rolls out gradually and captures data."""
+        least 2 instances and, on SageMaker, rolls out gradually, captures data and watches its drift."""
         resolved = []
         for index, model in enumerate(self.served.models):
             at = ("serving", "models", index)
@@ -103,10 +103,11 @@ class TeamConfig(StackBase):
                 if (model.min_capacity or 0) < 2:
                     raise Invalid(f"prod serves from at least 2 instances across AZs, not {model.min_capacity}",
                                   at=(*at, "minCapacity"))
-                if model.rollout is not None and model.rollout.strategy == "all-at-once":
+                on_sagemaker = model.target == "sagemaker"   # Kubernetes: rolling update, maxUnavailable 0
+                if on_sagemaker and model.rollout is not None and model.rollout.strategy == "all-at-once":
                     raise Invalid("prod rolls out canary or linear (rolled back on alarms), not all-at-once",
                                   at=(*at, "rollout", "strategy"))
-                if not model.data_capture_percent:
+                if on_sagemaker and not model.data_capture_percent:
                     raise Invalid("prod captures data (drift monitoring reads it): 1-100, not 0",
                                   at=(*at, "dataCapturePercent"))
                 if model.target == "sagemaker" and not model.drift_features:
