@@ -198,7 +198,10 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
         names.resource("observability"),
         TeamObservabilityArgs(
             AlertsArgs(names, config.serving, primary, watch.notify or config.owners, keys.arns("alerts")),
-            models=[m.name for m in config.model_registry.models], latency_limit_ms=watch.latency_limit_ms,
+            # Served on SageMaker: the endpoints' own rollback alarms notify the topic (sagemaker_endpoints)
+            models=[m.name for m in config.model_registry.models
+                    if m.name not in {s.name for s in config.served.models if s.target == "sagemaker"}],
+            latency_limit_ms=watch.latency_limit_ms,
             server_errors_limit=watch.server_errors_limit),
         providers,
     )
@@ -207,7 +210,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
                         providers[primary])
     endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
                                     {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
-                                    providers)
+                                    providers, observability.alerts.arns)
     routes = model_routes(config, endpoints, platform, boundary, providers, observability.alerts.arns)
     batch_scoring(config, endpoints, lake.buckets["curated"].name, key_arns["data"][primary], boundary, providers)
     drift_monitors(config, endpoints, platform, identity.execution_role.arn,
@@ -246,9 +249,10 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
 
 def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutputs],
                         execution_role_arn: pulumi.Input[str], models_buckets: Mapping[str, pulumi.Input[str]],
-                        models_keys: Mapping[str, pulumi.Input[str]],
-                        providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, SageMakerEndpoint]]:
-    """`{model: {region: endpoint}}` for every model served on SageMaker, in each of its regions."""
+                        models_keys: Mapping[str, pulumi.Input[str]], providers: Mapping[str, aws.Provider],
+                        alert_topics: Mapping[str, pulumi.Input[str]]) -> dict[str, dict[str, SageMakerEndpoint]]:
+    """`{model: {region: endpoint}}` for every model served on SageMaker, in each of its regions; their
+    rollback alarms also notify the team's alert topic of the region."""
     names = names_of(config)
     endpoints: dict[str, dict[str, SageMakerEndpoint]] = {}
     for model in config.served.models:
@@ -263,7 +267,8 @@ def sagemaker_endpoints(config: TeamConfig, platform: pulumi.Output[PlatformOutp
                     subnet_ids=network.apply(lambda n: n.private_subnet_ids),
                     security_group_id=network.apply(lambda n: n.sagemaker_security_group_id or ""),
                     logs_key_arn=platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
-                    log_retention_days=config.logs.retention_days),
+                    log_retention_days=config.logs.retention_days,
+                    alarm_actions=(alert_topics[region],) if region in alert_topics else ()),
                 providers[region])
     return endpoints
 

@@ -22,8 +22,9 @@ def test_each_declared_model_gets_a_group_named_after_the_team(plans):
     assert plans["fraud-dev"].plan.outputs["modelPackageGroups"] == {"digits": "fraud-dev-digits",
                                                                      "scorer": "fraud-dev-scorer"}
     assert plans["vision-prod"].plan.outputs["modelPackageGroups"] == {"defects": "vision-prod-defects"}
-    (prod_group,) = plans["fraud-prod"].of_type(GROUP)
-    assert prod_group.protect
+    prod_groups = plans["fraud-prod"].of_type(GROUP)
+    assert [g.inputs["modelPackageGroupName"] for g in prod_groups] == ["fraud-prod-digits", "fraud-prod-scorer"]
+    assert all(g.protect for g in prod_groups)
 
 
 def test_the_group_policy_lets_only_the_reader_accounts_read(plans):
