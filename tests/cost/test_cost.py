@@ -62,7 +62,7 @@ def test_a_team_stack_costs_its_keys_alarms_and_dashboard(costs):
     # scorer endpoint's 5xx and latency rollback alarms (they notify the team's topic)
     assert (len(alarms), {e.idle for e in alarms}) == (5, {0.1})
     assert dashboard.idle == 3.0
-    assert (fraud.idle, fraud.at_max) == (6.7, 6.7)
+    assert (fraud.idle, fraud.at_max) == (6.5, 6.5)
     # buckets and repositories are priced by what they hold: zero when idle, the rate stated
     (bucket, *_) = of_type(fraud, "aws:s3/bucket:Bucket")
     assert (bucket.idle, bucket.usage) == (0.0, ("0.023 USD per GB-month (s3-standard)",))
