@@ -168,3 +168,14 @@ def test_eks_outputs_nest_like_the_provider_returns_them():
     resource_id, state = answer("aws:eks/nodeGroup:NodeGroup", "g", {"clusterName": "c1", "nodeGroupName": "gpu"})
     assert resource_id == "c1:gpu"
     assert state["resources"][0]["autoscalingGroups"][0]["name"].startswith("eks-gpu-")
+
+
+def test_warm_up_imports_every_kubernetes_api_version_the_program_uses():
+    import re
+    from pathlib import Path
+
+    from platform_lib.plan.runner import KUBERNETES_APIS
+
+    infra = Path(__file__).resolve().parents[2] / "infra"
+    used = {m for path in infra.rglob("*.py") for m in re.findall(r"\bk8s\.([a-z]+)\.(v\d\w*)\.", path.read_text())}
+    assert used == set(KUBERNETES_APIS)
