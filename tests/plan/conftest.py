@@ -25,6 +25,12 @@ def mlp():
     return run_mlp
 
 
+@pytest.fixture(scope="session")
+def plan_program():
+    """`mlp plan --program tests/plan/programs/<name>` (extra arguments appended)."""
+    return lambda program, *extra: run_mlp("plan", "--program", PROGRAMS / program, *extra)
+
+
 @pytest.fixture
 def dev_stacks(tmp_path):
     """platform-dev and fraud-dev in a directory of their own."""

@@ -1,18 +1,6 @@
 """`mlp plan --program` refuses the compute plane's classic mistakes (exit 1, naming the resource)."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-PROGRAMS = Path(__file__).parent / "programs"
-
-
-def mlp_plan(program: str, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "platform_lib.cli", "plan", "--program", str(PROGRAMS / program),
-                           *extra], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("program, expected", [
@@ -24,13 +12,13 @@ def mlp_plan(program: str, *extra: str) -> subprocess.CompletedProcess:
     ("imdsv1_launch_template", "mandatory launch-template-imdsv2-encrypted legacy-nodes: launch template "
                                "'legacy-nodes' allows IMDSv1"),
 ])
-def test_compute_mistakes_are_refused(program, expected):
-    result = mlp_plan(program)
+def test_compute_mistakes_are_refused(program, expected, plan_program):
+    result = plan_program(program)
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in " ".join(result.stdout.split()), result.stdout
     assert "(1 mandatory, 0 advisory)" in result.stdout   # the one defect, nothing else
 
 
-def test_gpu_workload_built_from_the_gpu_object_is_accepted():
-    result = mlp_plan("gpu_deployment_compliant")
+def test_gpu_workload_built_from_the_gpu_object_is_accepted(plan_program):
+    result = plan_program("gpu_deployment_compliant")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,34 +1,21 @@
 """Programs with one serving defect are refused by `mlp plan --program` (exit 1, naming the resource)."""
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-PROGRAMS = Path(__file__).parent / "programs"
-
-
-def plan(program: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "platform_lib.cli", "plan", "--program", str(PROGRAMS / program)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-
-
-def test_endpoint_config_without_kms_is_refused():
-    result = plan("endpoint_config_without_kms")
+def test_endpoint_config_without_kms_is_refused(plan_program):
+    result = plan_program("endpoint_config_without_kms")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "mandatory sagemaker-endpoint-config-kms-encrypted handmade-config" in result.stdout
 
 
-def test_prod_variant_with_one_instance_is_refused():
-    result = plan("prod_variant_one_instance")
+def test_prod_variant_with_one_instance_is_refused(plan_program):
+    result = plan_program("prod_variant_one_instance")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "mandatory sagemaker-prod-variant-min-instances single-instance-config" in result.stdout
     assert "sagemaker-endpoint-config-kms-encrypted" not in result.stdout
     assert "sagemaker-prod-data-capture" not in result.stdout   # one defect: it captures data
 
 
-def test_prod_endpoint_without_autoscaling_is_refused_naming_the_endpoint():
-    result = plan("prod_endpoint_without_autoscaling")
+def test_prod_endpoint_without_autoscaling_is_refused_naming_the_endpoint(plan_program):
+    result = plan_program("prod_endpoint_without_autoscaling")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "mandatory sagemaker-prod-variant-autoscaling unscaled-endpoint" in result.stdout
     violated = {line.split("✗ mandatory ", 1)[1].split()[0] for line in result.stdout.splitlines()
