@@ -1,5 +1,6 @@
 """Programs with one serving defect are refused by `mlp plan --program` (exit 1, naming the resource)."""
 
+
 def test_endpoint_config_without_kms_is_refused(plan_program):
     result = plan_program("endpoint_config_without_kms")
     assert result.returncode == 1, result.stdout + result.stderr
