@@ -50,6 +50,13 @@ PER_ENVIRONMENT: dict[str, Any] = {"perEnvironment": True}
 ``DEFAULTS`` are per-environment too, without the marker."""
 
 
+def refuse_repeats(values: list[str], verb: str = "declared", quote: bool = True) -> None:
+    """``ValueError`` naming the values that appear more than once (sorted), e.g. ``'a' declared more than once``."""
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(map(repr, twice) if quote else twice)} {verb} more than once")
+
+
 def per_environment(field: Any) -> bool:
     """Whether a pydantic ``FieldInfo`` carries the ``PER_ENVIRONMENT`` marker."""
     extra = getattr(field, "json_schema_extra", None)

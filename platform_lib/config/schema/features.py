@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import Model, Section
+from .base import Model, Section, refuse_repeats
 
 FeatureType = Literal["Integral", "Fractional", "String"]
 FEATURE_TYPES: tuple[FeatureType, ...] = ("Integral", "Fractional", "String")
@@ -117,10 +117,7 @@ class FeatureGroup(Model):
     @field_validator("features")
     @classmethod
     def _unique_features(cls, features: list[Feature]) -> list[Feature]:
-        names = [f.name for f in features]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"{', '.join(map(repr, duplicates))} declared more than once")
+        refuse_repeats([f.name for f in features])
         return features
 
     @field_validator("record_identifier", "event_time")
@@ -182,10 +179,7 @@ class FeaturesConfig(Section):
     @field_validator("groups")
     @classmethod
     def _unique_groups(cls, groups: list[FeatureGroup]) -> list[FeatureGroup]:
-        names = [g.name for g in groups]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"{', '.join(map(repr, duplicates))} declared more than once")
+        refuse_repeats([g.name for g in groups])
         return groups
 
     def group(self, name: str) -> FeatureGroup:

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import PER_ENVIRONMENT, AccountId, Invalid, Model, Section
+from .base import PER_ENVIRONMENT, AccountId, Invalid, Model, Section, refuse_repeats
 
 MODEL_NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
 Comparison = Literal[">=", ">", "<=", "<"]
@@ -115,18 +115,13 @@ class ModelRegistryConfig(Section):
     @field_validator("models")
     @classmethod
     def _unique_models(cls, models: list[ModelDeclaration]) -> list[ModelDeclaration]:
-        names = [m.name for m in models]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(map(repr, twice))} declared more than once")
+        refuse_repeats([m.name for m in models])
         return models
 
     @field_validator("reader_accounts")
     @classmethod
     def _unique_accounts(cls, accounts: list[str]) -> list[str]:
-        twice = sorted({a for a in accounts if accounts.count(a) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(twice)} listed more than once")
+        refuse_repeats(accounts, "listed", quote=False)
         return accounts
 
     def model(self, name: str) -> ModelDeclaration:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from .base import Section, Slug
+from .base import Section, Slug, refuse_repeats
 
 
 class ContainerRegistryConfig(Section):
@@ -24,7 +24,5 @@ class ContainerRegistryConfig(Section):
     @field_validator("repositories")
     @classmethod
     def _unique(cls, repositories: list[str]) -> list[str]:
-        twice = sorted({r for r in repositories if repositories.count(r) > 1})
-        if twice:
-            raise ValueError(f"{', '.join(map(repr, twice))} listed more than once")
+        refuse_repeats(repositories, "listed")
         return repositories
