@@ -180,17 +180,70 @@ def _endpoint(inputs: Mapping[str, Any], p: Pricing) -> Line:
     return p.hourly("vpc-endpoint-interface", len(inputs.get("subnetIds") or [None]), None, "vpc-endpoint-data")
 
 
+EKS_DEFAULT_DISK_GIB = 20
+"""Root volume of a managed node group without a launch template or ``diskSize`` (CreateNodegroup's default)."""
+
+
 def _node_group(inputs: Mapping[str, Any], p: Pricing) -> Line:
+    """Its instances and each instance's EBS volumes (from the planned launch template, or ``diskSize``),
+    at the minimum node count idle and the maximum at max."""
     scaling = inputs.get("scalingConfig") or {}
     types = inputs.get("instanceTypes") or []
     if not types or "minSize" not in scaling or "maxSize" not in scaling:
         raise Unpriced("node group without instanceTypes and scalingConfig min/max")
     low, high = float(scaling["minSize"]), float(scaling["maxSize"])
     compute = p.hourly(f"ec2/{types[0]}", low, high)
-    disk = float(inputs.get("diskSize") or 0)
-    storage = p.entry("ebs/gp3").price * disk if disk else 0.0
-    basis = compute.basis + (f" + {disk:g} GB × {p.entry('ebs/gp3').describe()} per node" if disk else "")
-    return Line(compute.idle + storage * low, compute.at_max + storage * high, basis)
+    per_node, volumes = 0.0, []
+    for size, kind, origin in _node_volumes(inputs):
+        price = p.entry(f"ebs/{kind}")
+        per_node += price.price * size
+        volumes.append(f"{size:g} GiB × {price.describe()} per node ({origin})")
+    return Line(compute.idle + per_node * low, compute.at_max + per_node * high,
+                " + ".join([compute.basis, *volumes]))
+
+
+def _node_volumes(inputs: Mapping[str, Any]) -> list[tuple[float, str, str]]:
+    """``(GiB, volume type, where it is stated)`` of the EBS volumes each node of a node group gets."""
+    template = inputs.get("launchTemplate")
+    if not template:
+        size = float(inputs.get("diskSize") or EKS_DEFAULT_DISK_GIB)
+        origin = "diskSize" if inputs.get("diskSize") else f"EKS's default {EKS_DEFAULT_DISK_GIB} GiB"
+        return [(size, "gp3", f"{origin}; EKS's generated launch template, type assumed gp3")]
+    if PLANNED_TEMPLATE not in template:
+        raise Unpriced(f"launch template {template.get('id') or template.get('name')} is not in the plan: the "
+                       f"size and type of its nodes' volumes are unknown")
+    planned = template[PLANNED_TEMPLATE]
+    volumes = []
+    for mapping in planned.get("blockDeviceMappings") or []:
+        ebs, device = mapping.get("ebs"), mapping.get("deviceName", "?")
+        if not ebs:
+            continue   # instance store or no device: part of the instance price
+        if not ebs.get("volumeSize"):
+            raise Unpriced(f"launch template {planned.get('name', '')} maps {device} without volumeSize (the "
+                           f"AMI snapshot's size, unknown to the plan)")
+        if not ebs.get("volumeType"):
+            raise Unpriced(f"launch template {planned.get('name', '')} maps {device} without volumeType (then "
+                           f"EC2's default applies, which the plan does not state)")
+        kind = str(ebs["volumeType"])
+        if kind == "gp3" and (float(ebs.get("iops") or 3000) > 3000 or float(ebs.get("throughput") or 125) > 125):
+            raise Unpriced(f"launch template {planned.get('name', '')} gives {device} gp3 IOPS or throughput above "
+                           f"the included 3,000 IOPS / 125 MiB/s, which the price sheet does not price")
+        volumes.append((float(ebs["volumeSize"]), kind, f"launch template {device}"))
+    return volumes
+
+
+NODE_GROUP, LAUNCH_TEMPLATE = "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate"
+PLANNED_TEMPLATE = "planned"
+"""Key under a node group's ``launchTemplate`` input where ``estimate`` puts the planned template's inputs."""
+
+
+def _with_planned_template(resource: Any, by_urn: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A node group's inputs with its launch template's planned inputs (linked by the plan's dependency)."""
+    template = resource.inputs.get("launchTemplate")
+    linked = [by_urn[urn] for urn in resource.property_dependencies.get("launchTemplate", []) if urn in by_urn]
+    if not template or len(linked) != 1:
+        return resource.inputs
+    return {**resource.inputs, "launchTemplate": {**template, PLANNED_TEMPLATE: linked[0].inputs}}
 
 
 def _tracking_server(inputs: Mapping[str, Any], p: Pricing) -> Line:
@@ -255,7 +308,8 @@ MODELS: dict[str, Model] = {
     "aws:glue/crawler:Crawler": _usage("glue-crawler"),
     "aws:glue/catalogDatabase:CatalogDatabase": _usage("glue-catalog-objects"),
     "aws:eks/cluster:Cluster": lambda i, p: p.hourly("eks-cluster"),
-    "aws:eks/nodeGroup:NodeGroup": _node_group,
+    NODE_GROUP: _node_group,
+    LAUNCH_TEMPLATE: _free("ec2-launch-template"),    # its volumes are priced on the node groups that launch it
     "aws:apigateway/stage:Stage": _usage("apigateway-rest-requests"),
     "aws:scheduler/schedule:Schedule": _usage("eventbridge-scheduler-invocations"),
     **{token: _free(key) for key, tokens in NO_CHARGE.items() for token in tokens},
@@ -336,6 +390,7 @@ def estimate(stack: str, resources: Iterable[Any], sheets: Mapping[str, PriceShe
     sheets = default_sheets() if sheets is None else sheets
     resources = list(resources)
     regions = {r.urn: r.inputs.get("region") for r in resources if r.type.startswith("pulumi:providers:")}
+    templates = {r.urn: r for r in resources if r.type == LAUNCH_TEMPLATE}
     result = StackCost(stack)
     for resource in resources:
         if not resource.custom or resource.read or resource.type.startswith("pulumi:"):
@@ -350,7 +405,8 @@ def estimate(stack: str, resources: Iterable[Any], sheets: Mapping[str, PriceShe
             result.estimates.append(Estimate(**common, unpriced=f"no price model for {resource.type}"))
             continue
         try:
-            line = model(resource.inputs, Pricing(sheet, region))
+            inputs = _with_planned_template(resource, templates) if resource.type == NODE_GROUP else resource.inputs
+            line = model(inputs, Pricing(sheet, region))
         except Unpriced as reason:
             result.estimates.append(Estimate(**common, unpriced=str(reason)))
             continue

@@ -72,7 +72,8 @@ def test_the_platform_dev_total_is_the_sum_of_its_hand_computed_parts(costs):
     platform = costs["platform-dev"]
     keys = len(of_type(platform, "aws:kms/key:Key"))
     alarms = len(of_type(platform, "aws:cloudwatch/metricAlarm:MetricAlarm"))
-    cluster = 0.10 * HOURS + 1 * 0.107 * HOURS   # the control plane; the system pool's one m6i.large
+    # the control plane; the system pool's one m6i.large and its 100 GiB gp3 root volume (0.088 USD per GB-month)
+    cluster = 0.10 * HOURS + 1 * 0.107 * HOURS + 1 * 100 * 0.088
     expected = 0.048 * HOURS + 0.005 * HOURS + 9 * 0.011 * HOURS + keys * 1.0 + alarms * 0.10 + cluster
     assert (keys, alarms) == (6, 3)      # logs, catalog, images, alerts, tracking, eks; NAT ports, drops, nodes
     assert platform.idle == pytest.approx(round(expected, 2))
@@ -109,6 +110,70 @@ def test_scalable_resources_cost_their_minimum_idle_and_their_maximum_at_max(tmp
     (elsewhere,) = cost.estimate("s", resource("aws:eks/nodeGroup:NodeGroup", group, "ap-southeast-7"),
                                  sheets).estimates
     assert elsewhere.unpriced == "no price sheet for ap-southeast-7 (prices/aws-ap-southeast-7*.yaml)"
+
+
+def test_node_groups_count_their_launch_templates_root_volumes_at_min_and_max_nodes(costs):
+    # platform-dev's system pool: 1 to 3 m6i.large (0.107 USD per hour) with a 100 GiB gp3 root volume each
+    # (0.088 USD per GB-month in eu-west-1); its GPU pool: 0 to 4 g5.xlarge (1.123) with 100 GiB each
+    groups = {e.name: e for e in of_type(costs["platform-dev"], "aws:eks/nodeGroup:NodeGroup")}
+    system, gpu = groups["platform-dev-system-nodes-euw1"], groups["platform-dev-gpu-a10g-nodes-euw1"]
+    assert (round(system.idle or 0, 2), round(system.at_max or 0, 2)) == (86.91, 260.73)   # 78.11 + 8.80, × 3
+    assert (gpu.idle, round(gpu.at_max or 0, 2)) == (0.0, 3314.36)                          # 4 × (819.79 + 8.80)
+    assert system.basis.endswith("+ 100 GiB × 0.088 USD per GB-month (ebs/gp3) per node (launch template /dev/xvda)")
+    templates = of_type(costs["platform-dev"], "aws:ec2/launchTemplate:LaunchTemplate")
+    assert {(e.idle, e.basis) for e in templates} == {(0.0, "no charge (ec2-launch-template)")}
+    document = costs["platform-dev"].as_json()     # what `mlp cost --json` writes per stack
+    (entry,) = [r for r in document["resources"] if r["name"] == "platform-dev-system-nodes-euw1"]
+    assert (entry["idleMonthly"], entry["maxMonthly"]) == (86.91, 260.73)
+
+
+def test_mlp_cost_agrees_with_the_readmes_idle_dev_cluster_figure(costs):
+    """README's "What an idle dev cluster costs" (control plane, eks key, system pool with its root volume)."""
+    platform = costs["platform-dev"]
+    (cluster,) = of_type(platform, "aws:eks/cluster:Cluster")
+    (eks_key,) = [e for e in of_type(platform, "aws:kms/key:Key") if "eks" in e.name]
+    groups = of_type(platform, "aws:eks/nodeGroup:NodeGroup")
+    total = round(sum(e.idle or 0 for e in [cluster, eks_key, *groups]), 2)
+    assert total == 160.91
+    assert f"Total: **${total:.2f} per month**" in (ROOT / "README.md").read_text()
+
+
+def node_group_with_template(mappings: list[dict], linked: bool = True) -> list[CapturedResource]:
+    """A provider, a launch template with ``mappings`` and a node group of 2 to 5 nodes that launches it."""
+    provider, template = resource("aws:ec2/launchTemplate:LaunchTemplate", {"name": "lt",
+                                                                           "blockDeviceMappings": mappings})
+    group = CapturedResource(
+        "aws:eks/nodeGroup:NodeGroup", "g", "urn:g", None, "urn:p", True,
+        {"instanceTypes": ["m6i.large"], "scalingConfig": {"minSize": 2, "maxSize": 5},
+         "launchTemplate": {"id": "lt-0123", "version": "1"}},
+        property_dependencies={"launchTemplate": [template.urn]} if linked else {})
+    return [provider, template, group]
+
+
+def test_every_ebs_volume_of_the_template_is_priced_per_node_and_unknowns_are_unpriced(tmp_path):
+    (tmp_path / "aws-eu-west-1.yaml").write_text(yaml.safe_dump({
+        "region": "eu-west-1", "currency": "USD", "recorded": "2026-11-22", "hoursPerMonth": 730, "entries": {
+            "ec2/m6i.large": {"price": 0.107, "unit": "instance-hour", "source": "https://aws.amazon.com/ec2/pricing/"},
+            "ebs/gp3": {"price": 0.088, "unit": "GB-month", "source": "https://aws.amazon.com/ebs/pricing/"}}}))
+    sheets = cost.load_sheets(tmp_path)
+
+    def group_line(mappings, linked=True):
+        return cost.estimate("s", node_group_with_template(mappings, linked), sheets).estimates[-1]
+
+    root = {"deviceName": "/dev/xvda", "ebs": {"volumeSize": 50, "volumeType": "gp3"}}
+    data = {"deviceName": "/dev/xvdb", "ebs": {"volumeSize": 200, "volumeType": "gp3"}}
+    line = group_line([root, data, {"deviceName": "/dev/sdc", "virtualName": "ephemeral0"}])
+    per_node = 0.107 * 730 + (50 + 200) * 0.088                     # 78.11 + 22.00 per node and month
+    assert (round(line.idle or 0, 2), round(line.at_max or 0, 2)) == (round(2 * per_node, 2), round(5 * per_node, 2))
+    assert (round(line.idle or 0, 2), round(line.at_max or 0, 2)) == (200.22, 500.55)
+    io2 = group_line([{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 50, "volumeType": "io2"}}])
+    assert io2.unpriced == "no entry 'ebs/io2' in the price sheet of eu-west-1" and io2.idle is None
+    assert "without volumeSize" in (group_line([{"deviceName": "/dev/xvda", "ebs": {"volumeType": "gp3"}}]).unpriced
+                                    or "")
+    fast = group_line([{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 50, "volumeType": "gp3", "iops": 6000}}])
+    assert "above the included 3,000 IOPS" in (fast.unpriced or "")
+    assert group_line([root], linked=False).unpriced == (
+        "launch template lt-0123 is not in the plan: the size and type of its nodes' volumes are unknown")
 
 
 @pytest.mark.parametrize("entries, problem", [
