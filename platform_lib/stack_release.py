@@ -8,8 +8,15 @@ approved version then means, in order:
    ``modelData`` become the version's, and ``modelVersions.<model>`` its number;
 2. **check** the edited file with the offline plan (a copy of the stacks directory): an invalid config or
    a mandatory violation refuses the release and the stack file stays as it was;
-3. **apply** it with ``pulumi up`` through Pulumi's Automation API when the Pulumi CLI is on PATH, or
+3. **copy** the artifact from the primary region's models bucket to the models bucket of every other
+   region the model is served in, re-encrypted with that region's models key;
+4. **apply** it with ``pulumi up`` through Pulumi's Automation API when the Pulumi CLI is on PATH, or
    print the exact command when it is not.
+
+``ship`` runs the four steps; `mlp deploy`, `mlp promote model` and `mlp rollback` all release through it.
+Each step registers its undo in the caller's ``Undo`` before it acts: if a later step (or a later step of
+the caller) fails, the stack file gets its old text back and the regional copies this run made are
+deleted (copies that were already there are kept: an earlier release made them and may be serving them).
 
 It never calls CreateEndpoint or UpdateEndpoint. An endpoint outside any stack (the dev sandbox) is
 created and updated directly by the targets (``platform_lib.targets``).
@@ -17,11 +24,12 @@ created and updated directly by the targets (``platform_lib.targets``).
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +44,33 @@ ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\
 
 class ReleaseRefused(Exception):
     """The release cannot go into the stack (bad version, plan refused); the stack file is unchanged."""
+
+
+class ApplyFailed(Exception):
+    """``pulumi up`` of the recorded release failed; ``command`` re-runs it."""
+
+    def __init__(self, stack: str, command: str, cause: BaseException):
+        super().__init__(f"pulumi up of {stack} failed: {cause}")
+        self.command = command
+
+
+@dataclass
+class Undo:
+    """What a run changed, put back in reverse order if a later step fails (``run``)."""
+
+    steps: list[Callable[[], None]] = field(default_factory=list)
+
+    def run(self) -> None:
+        """Every step, newest first, even when one fails (the first failure is raised after the rest ran)."""
+        failures: list[BaseException] = []
+        for step in reversed(self.steps):
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - put back as much as possible, then report
+                failures.append(exc)
+        self.steps.clear()
+        if failures:
+            raise failures[0]
 
 
 @dataclass(frozen=True)
@@ -84,9 +119,12 @@ def release(stack: str, stack_file: Path, model: str, package: Package, team: Te
     return Release(stack, model, package.version, found["path"], key, stack_file)
 
 
-def copy_to_regions(aws: Any, team: TeamOutputs, served: ServedModel, key: str) -> list[str]:
-    """The artifact copied into the models bucket of every other region the model is served in (each
-    under its regional models key, as the stack's endpoints read it); the regions copied to."""
+def copy_to_regions(aws: Any, team: TeamOutputs, served: ServedModel, key: str, undo: Undo | None = None) -> list[str]:
+    """The artifact in the models bucket of every other region the model is served in (each under its
+    regional models key, as the stack's endpoints read it); the regions it is now in.
+
+    An object already there under the key with that region's key is kept (content-addressed keys: an
+    earlier release put the same bytes there). A copy this run makes is deleted by ``undo``."""
     source = team.models_buckets[team.primary_region]
     copied = []
     for region in served.served_regions or [team.primary_region]:
@@ -97,11 +135,23 @@ def copy_to_regions(aws: Any, team: TeamOutputs, served: ServedModel, key: str) 
         except KeyError:
             raise ReleaseRefused(f"team {team.team} has no models bucket or key in {region}, where "
                                  f"{served.name} is served") from None
-        aws.client("s3", region).copy_object(
-            Bucket=bucket, Key=key, CopySource={"Bucket": source, "Key": key}, ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=key_arn, BucketKeyEnabled=True, MetadataDirective="COPY")
+        s3 = aws.client("s3", region)
         copied.append(region)
+        if _present(s3, bucket, key, key_arn):
+            continue
+        if undo is not None:   # before the call: a copy whose response is lost still happened
+            undo.steps.append(functools.partial(s3.delete_object, Bucket=bucket, Key=key))
+        s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": source, "Key": key},
+                       ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn, BucketKeyEnabled=True,
+                       MetadataDirective="COPY")
     return copied
+
+
+def _present(s3: Any, bucket: str, key: str, key_arn: str) -> bool:
+    try:
+        return bool(s3.head_object(Bucket=bucket, Key=key).get("SSEKMSKeyId") == key_arn)
+    except s3.exceptions.ClientError:
+        return False
 
 
 def edited_text(current: str, item: Release) -> str:
@@ -146,7 +196,7 @@ def up_command(stack: str, root: Path, environment: str) -> list[str]:
             "--policy-pack-config", str(root / "policies" / "config" / f"{environment}.json")]
 
 
-def apply(stack: str, root: Path, environment: str, say: Callable[[str], None]) -> Applied:
+def apply(stack: str, root: Path, environment: str, say: Callable[[str], None], why: str = "mlp deploy") -> Applied:
     """``pulumi up`` of the stack through the Automation API when the CLI is on PATH; else the command."""
     command = shlex.join(up_command(stack, root, environment))
     if shutil.which("pulumi") is None:
@@ -156,5 +206,34 @@ def apply(stack: str, root: Path, environment: str, say: Callable[[str], None]) 
     selected = automation.select_stack(stack_name=stack, work_dir=str(root))
     result = selected.up(policy_packs=[str(root / "policies")],
                          policy_pack_configs=[str(root / "policies" / "config" / f"{environment}.json")],
-                         on_output=say, message=f"mlp deploy: {stack}")
+                         on_output=say, message=f"{why}: {stack}")
     return Applied(command, result.summary.result)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A release recorded in its stack file, copied to the served regions, and applied (or its command)."""
+
+    release: Release
+    copied: list[str]
+    applied: Applied
+
+
+def ship(item: Release, served: ServedModel, aws: Any, team: TeamOutputs, root: Path, undo: Undo,
+         say: Callable[[str], None], why: str = "mlp deploy", plan_timeout: float = 600.0) -> Shipped:
+    """Record (plan-checked), copy to the other served regions, then apply; each step's undo in ``undo``.
+
+    Raises ``ReleaseRefused`` (nothing changed by this call) or ``ApplyFailed``; the caller runs ``undo``
+    on any failure, which puts the stack file's text back and deletes the copies this call made."""
+    from platform_lib.promotion.infra import write_atomically
+
+    say(f"{item.model} v{item.version} is served by stack {item.stack}: recording it in {item.path} and "
+        f"checking the offline plan")
+    old = record(item, item.path.parent, plan_timeout)
+    undo.steps.append(lambda: write_atomically(item.path, old))
+    copied = copy_to_regions(aws, team, served, item.model_data, undo)
+    try:
+        applied = apply(item.stack, root, team.environment, say, why)
+    except Exception as exc:  # noqa: BLE001 - pulumi.automation's CommandError and anything under it
+        raise ApplyFailed(item.stack, shlex.join(up_command(item.stack, root, team.environment)), exc) from exc
+    return Shipped(item, copied, applied)

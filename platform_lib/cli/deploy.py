@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,30 +99,28 @@ def deploy(
 def _release_through_stack(ctx: Context, stack_file: Path, model: str, version: int | None,
                            served: ServedModel) -> None:
     """Record the approved version in the stack file (plan-checked), copy its artifact to the other served
-    regions, and apply the stack with `pulumi up` (Automation API) or print the command."""
+    regions, and apply the stack with `pulumi up` (Automation API) or print the command
+    (``stack_release.ship``); a failure puts the stack file and the copies back."""
     from platform_lib import stack_release
-    from platform_lib.promotion.infra import write_atomically
 
+    undo = stack_release.Undo()
     with errors():
         package = _approved(ctx, model, version)
         try:
             item = stack_release.release(ctx.stack, stack_file, model, package, ctx.team)
-            ctx.say(f"{model} v{package.version} is served by stack {ctx.stack}: recording it in {stack_file} "
-                    f"and checking the offline plan")
-            old = stack_release.record(item, stack_file.parent)
+            shipped = stack_release.ship(item, served, ctx.aws, ctx.team, project_root(), undo, ctx.say)
         except stack_release.ReleaseRefused as exc:
+            undo.run()
             fail(str(exc))
-        try:
-            copied = stack_release.copy_to_regions(ctx.aws, ctx.team, served, item.model_data)
+        except stack_release.ApplyFailed as exc:
+            undo.run()
+            fail(f"{exc}; {stack_file} has its old text again and the regional copies this run made are removed. "
+                 f"Resources the update changed before it failed go back with `pulumi up` of the restored file: "
+                 f"{exc.command}")
         except BaseException:
-            write_atomically(stack_file, old)
+            undo.run()
             raise
-    try:
-        applied = stack_release.apply(ctx.stack, project_root(), ctx.team.environment, ctx.say)
-    except Exception as exc:  # noqa: BLE001 - pulumi.automation's CommandError and anything under it
-        fail(f"pulumi up of {ctx.stack} failed; {stack_file} records {model} v{package.version} (commit it and "
-             f"re-run {shlex.join(stack_release.up_command(ctx.stack, project_root(), ctx.team.environment))}): "
-             f"{exc}")
+    applied, copied = shipped.applied, shipped.copied
     status = "Applied" if applied.result else "Recorded"
     document = {"stack": ctx.stack, "model": model, "version": package.version, "packageArn": package.arn,
                 "stackFile": str(stack_file), "image": item.image, "modelData": item.model_data,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,9 +13,10 @@ from .common import console, err_console, fail, project_root
 from .exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    from platform_lib.aws import Aws
     from platform_lib.config.loader import StackFile
     from platform_lib.contract import TeamOutputs
-    from platform_lib.promotion.model import Audit, Gate, Side
+    from platform_lib.promotion.model import Audit, Gate, Side, StackRelease
 
 promote_app = typer.Typer(no_args_is_help=True,
                           help="Promote infrastructure config or a model to the next environment.")
@@ -92,8 +95,8 @@ def _audit() -> Audit:
     return Audit(actor=os.environ.get("GITHUB_ACTOR") or getpass.getuser(), commit=commit)
 
 
-def _side(stack: str, model: str, plan: Path | None, profile: str | None) -> tuple[Side, TeamOutputs]:
-    """(Side, TeamOutputs) of a stack: its registry, models bucket and key, from its outputs."""
+def _side(stack: str, model: str, plan: Path | None, profile: str | None) -> tuple[Side, TeamOutputs, Aws]:
+    """(Side, TeamOutputs, session) of a stack: its registry, models bucket and key, from its outputs."""
     from platform_lib import aws, outputs
     from platform_lib.promotion.model import Side
 
@@ -104,8 +107,60 @@ def _side(stack: str, model: str, plan: Path | None, profile: str | None) -> tup
         bucket, key_arn = outputs.models_location(team)
         group = outputs.package_group(team, model)
     session = aws.session(region=team.primary_region, profile=profile)
-    return Side(stack=stack, sm=session.client("sagemaker"), s3=session.client("s3"), group=group, bucket=bucket,
-                key_arn=key_arn), team
+    side = Side(stack=stack, sm=session.client("sagemaker"), s3=session.client("s3"), group=group, bucket=bucket,
+                key_arn=key_arn, account_id=team.account_id, region=team.primary_region)
+    return side, team, session
+
+
+def _say(message: str) -> None:
+    err_console.print(message, markup=False, highlight=False)
+
+
+def _serving(stack: str, path: Path, model: str, team: TeamOutputs, session: Aws, why: str) -> StackRelease | None:
+    """The release through the stack when ``stack`` serves ``model`` (``serving.models[]`` on SageMaker)."""
+    from platform_lib import stack_release
+    from platform_lib.promotion.model import StackRelease
+
+    try:
+        served = stack_release.owner(path, model)
+    except stack_release.ReleaseRefused as exc:
+        fail(str(exc))
+    if served is None:
+        return None
+    return StackRelease(stack, path, model, served, session, team, path.resolve().parent.parent, _say, why)
+
+
+@contextmanager
+def _releasing(what: str, path: Path) -> Iterator[None]:
+    """A refused or failed release as exit 2 with its cause; by then everything this run did is undone."""
+    from platform_lib import stack_release
+    from platform_lib.promotion import model as promotion
+
+    try:
+        yield
+    except (promotion.GateFailed, stack_release.ReleaseRefused) as exc:
+        fail(f"{what}: {exc}; nothing changed")
+    except stack_release.ApplyFailed as exc:
+        fail(f"{what}: {exc}. Everything this run did is undone: {path} has its old text again, and the package "
+             f"and artifact copies it made are removed. Resources the update changed before it failed go back "
+             f"with `pulumi up` of the restored file: {exc.command}")
+
+
+def _served(release: StackRelease, path: Path, model: str, version: int) -> None:
+    """What the release through the stack changed, and how it was applied (or the command to apply it)."""
+    shipped = release.shipped
+    assert shipped is not None
+    item, applied = shipped.release, shipped.applied
+    console.print(f"{path}: serving.models[{model}].image = {item.image}, modelData = {item.model_data}, "
+                  f"modelVersions.{model} = {version} (offline plan compliant)", highlight=False)
+    if shipped.copied:
+        console.print(f"artifact in the models bucket of {', '.join(shipped.copied)} too", highlight=False)
+    if applied.result:
+        console.print(f"pulumi up of {item.stack}: {applied.result}; commit {path} so it states what runs",
+                      highlight=False)
+    else:
+        console.print(f"no Pulumi CLI here: commit {path} and apply it (CI deploys it), or run:", highlight=False)
+        typer.echo(applied.command)
 
 
 def _gates(stack_file: StackFile, model: str) -> list[Gate]:
@@ -133,9 +188,12 @@ def model(
     source_profile: str | None = typer.Option(None, "--from-profile", help="AWS profile of the source account."),
     stacks_dir: Path | None = STACKS_DIR,
 ) -> None:
-    """Promote an Approved model version: gates, copy (re-encrypted), register Approved, record the version.
+    """Promote an Approved model version: gates, copy (re-encrypted), register Approved, then serve it.
 
-    Exit 0 when promoted (or already), 2 when a gate refuses or the input is bad; nothing changes then.
+    A model --to serves from its stack file is released through the stack as `mlp deploy` does (image,
+    modelData and modelVersions written and plan-checked, the artifact copied to every served region,
+    `pulumi up` or its command); otherwise only modelVersions is recorded. Exit 0 when promoted (or
+    already), 2 when a gate refuses, the input is bad or a step fails; everything is put back then.
     """
     from platform_lib import registry
     from platform_lib.plan import runner
@@ -150,22 +208,28 @@ def model(
     except infra.PromotionRefused as exc:
         fail(str(exc))
     gates = _gates(dst_file, name)
-    src, _ = _side(source, name, plan, source_profile)
-    dst, team = _side(target, name, plan, profile)
+    src, _, _ = _side(source, name, plan, source_profile)
+    dst, team, session = _side(target, name, plan, profile)
+    serving = _serving(target, dst_file.path, name, team, session, "mlp promote model")
     planned = runner.plan_stacks([dst_file.path], jobs=1, context=sorted(directory.glob("Pulumi.*.yaml")))[-1]
     if planned.error:
         fail(f"{target} does not plan: {planned.error}")
     with errors():
         package = registry.find(src.sm, src.group, version) if version else registry.latest_approved(src.sm, src.group)
         health = promotion.endpoint_health(dst.sm, endpoint or f"{team.team}-{team.environment}-{name}")
-        try:
+        with _releasing(f"{name} version {package.version} not promoted", dst_file.path):
             promoted = promotion.promote(
                 src, dst, package, gates, _audit(), plan_mandatory=len(planned.mandatory), rollout_healthy=health,
-                record=lambda v: infra.set_model_version(dst_file.path, name, v))
-        except promotion.GateFailed as exc:
-            fail(f"{name} version {package.version} not promoted: {exc}")
-    console.print(f"promoted {src.group} v{package.version} -> {dst.group} v{promoted.version} (Approved); "
-                  f"{dst_file.path} modelVersions.{name} = {promoted.version}: commit it to deploy", highlight=False)
+                record=serving or promotion.version_only(dst_file.path, name),
+                check=serving.promotable if serving else None)
+    console.print(f"promoted {src.group} v{package.version} -> {dst.group} v{promoted.version} (Approved)",
+                  highlight=False)
+    if serving is not None:
+        _served(serving, dst_file.path, name, promoted.version)
+    else:
+        console.print(f"{target} does not serve {name} from its stack (no ml-platform:serving.models entry): only "
+                      f"{dst_file.path} modelVersions.{name} = {promoted.version} is recorded; commit it",
+                      highlight=False)
 
 
 def rollback(
@@ -176,7 +240,11 @@ def rollback(
     profile: str | None = typer.Option(None, "--profile", help="AWS profile of the stack's account."),
     stacks_dir: Path | None = STACKS_DIR,
 ) -> None:
-    """Serve the previous Approved version again; the current one becomes Rejected with the reason."""
+    """Serve the previous Approved version again; the current one becomes Rejected with the reason.
+
+    A model the stack serves is released through the stack (as `mlp promote model` does); otherwise only
+    modelVersions is recorded. A failure at any step puts everything back (exit 2).
+    """
     from platform_lib.promotion import infra
     from platform_lib.promotion import model as promotion
 
@@ -190,12 +258,16 @@ def rollback(
     current = infra.model_version(path, name)
     if current is None:
         fail(f"{path}: modelVersions has no {name!r}; nothing was promoted there to roll back")
-    side, _ = _side(stack, name, plan, profile)
-    with errors():
-        try:
-            restored = promotion.rollback(side, current, _audit(), reason,
-                                          lambda v: infra.set_model_version(path, name, v))
-        except promotion.GateFailed as exc:
-            fail(str(exc))
-    console.print(f"{stack}: {name} v{current} rolled back to v{restored.version}; commit {path} to deploy",
+    side, team, session = _side(stack, name, plan, profile)
+    serving = _serving(stack, path, name, team, session, "mlp rollback")
+    with errors(), _releasing(f"{stack}: {name} v{current} not rolled back", path):
+        restored = promotion.rollback(side, current, _audit(), reason,
+                                      serving or promotion.version_only(path, name),
+                                      check=serving.servable if serving else None)
+    console.print(f"{stack}: {name} v{current} rolled back to v{restored.version} (v{current} is Rejected)",
                   highlight=False)
+    if serving is not None:
+        _served(serving, path, name, restored.version)
+    else:
+        console.print(f"{stack} does not serve {name} from its stack (no ml-platform:serving.models entry): only "
+                      f"{path} modelVersions.{name} = {restored.version} is recorded; commit it", highlight=False)

@@ -8,8 +8,11 @@ Gates, in order (each refuses with the cause; nothing is touched before all pass
 Then, each step idempotent (a re-run finds and reuses what an earlier run made): the artifact is copied
 into the target's models bucket, re-encrypted with the target's key; an ``Approved`` package is created
 in the target group in one request that carries the status and the audit record together (SageMaker
-and moto would reset the status on a metadata-only update); the target stack file records the version
-it serves. A failure at any step removes what this run created, so the target is as it was.
+and moto would reset the status on a metadata-only update); then ``record`` makes the target serve it:
+for a model the target stack serves, a release through the stack (``platform_lib.stack_release.ship``:
+image, modelData and modelVersions in the stack file, plan-checked, the artifact copied to every served
+region, ``pulumi up`` or its command); otherwise ``modelVersions.<model>`` only. A failure at any step
+undoes what this run did (``Undo``), so the target is as it was.
 """
 
 from __future__ import annotations
@@ -18,10 +21,19 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from platform_lib import registry
+from platform_lib import registry, stack_release
 from platform_lib.registry import APPROVED, REJECTED, Package
+from platform_lib.stack_release import ECR_IMAGE, Undo
+
+if TYPE_CHECKING:
+    from platform_lib.config.schema.serving import ServedModel
+    from platform_lib.contract import TeamOutputs
+
+__all__ = ["Audit", "GateFailed", "Side", "StackRelease", "Undo", "check_gates", "promote", "rollback",
+           "version_only"]
 
 PROMOTION = "promotion."
 """Prefix of the audit record in a package's customer metadata: by, at, commit, from_stack, from_arn ..."""
@@ -51,8 +63,20 @@ class Side:
     sm: Any
     s3: Any
     group: str
-    bucket: str
+    bucket: str          # the models bucket of its primary region
     key_arn: str
+    account_id: str | None = None
+    region: str | None = None   # its primary region
+
+
+def promoted_image(image: str, target: Side) -> str:
+    """The image the target serves for ``image``: the same ECR repository path and tag in the target
+    account's registry of its primary region (CI pushes each release to every environment's registry);
+    an image that is not in ECR, or a target without account and region, keeps ``image``."""
+    found = ECR_IMAGE.match(image)
+    if found is None or target.account_id is None or target.region is None:
+        return image
+    return f"{target.account_id}.dkr.ecr.{target.region}.amazonaws.com/{found['path']}"
 
 
 @dataclass(frozen=True)
@@ -83,17 +107,6 @@ def check_gates(package: Package, gates: Iterable[Gate], *, plan_mandatory: int,
     healthy, why = rollout_healthy
     if not healthy:
         raise GateFailed(f"the target's current rollout is not healthy: {why}")
-
-
-@dataclass
-class Undo:
-    """What this run created, removed in reverse order if a later step fails."""
-
-    steps: list[Callable[[], None]] = field(default_factory=list)
-
-    def run(self) -> None:
-        for step in reversed(self.steps):
-            step()
 
 
 def copy_artifact(source: Side, target: Side, package: Package, undo: Undo) -> str:
@@ -130,7 +143,7 @@ def register_in_target(source: Side, target: Side, package: Package, model_data_
         return existing
     record = {f"{PROMOTION}by": audit.actor, f"{PROMOTION}at": audit.at, f"{PROMOTION}commit": audit.commit,
               f"{PROMOTION}from_stack": source.stack, f"{PROMOTION}from_arn": package.arn,
-              f"{PROMOTION}from_version": str(package.version)}
+              f"{PROMOTION}from_version": str(package.version), f"{PROMOTION}from_image": package.image}
     metadata = {**package.metadata, **record}
     if len(metadata) > 50:
         raise GateFailed(f"{package.group} version {package.version} has {len(package.metadata)} metadata "
@@ -142,20 +155,21 @@ def register_in_target(source: Side, target: Side, package: Package, model_data_
             target.sm.delete_model_package(ModelPackageName=made.arn)
 
     undo.steps.append(remove)
-    arn = target.sm.create_model_package(**create_request(target.group, package, model_data_url, metadata,
-                                                          audit))["ModelPackageArn"]
+    request = create_request(target.group, package, model_data_url, metadata, audit,
+                             image=promoted_image(package.image, target))
+    arn = target.sm.create_model_package(**request)["ModelPackageArn"]
     return registry.describe(target.sm, arn)
 
 
 def create_request(group: str, package: Package, model_data_url: str, metadata: Mapping[str, str],
-                   audit: Audit) -> dict[str, Any]:
+                   audit: Audit, image: str | None = None) -> dict[str, Any]:
     """The CreateModelPackage request: status and metadata in the same call."""
     return {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": (f"promoted from {package.arn} by {audit.actor} at {audit.at} "
                                     f"from commit {audit.commit}")[:1024],
         "InferenceSpecification": {
-            "Containers": [{"Image": package.image, "ModelDataUrl": model_data_url,
+            "Containers": [{"Image": image or package.image, "ModelDataUrl": model_data_url,
                             "Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}],
             "SupportedContentTypes": registry.CONTENT_TYPES, "SupportedResponseMIMETypes": ["application/json"],
         },
@@ -166,27 +180,34 @@ def create_request(group: str, package: Package, model_data_url: str, metadata: 
     }
 
 
+Record = Callable[[Package, Undo], None]
+"""Makes the target serve a package (stack file, regional copies, apply), each change's undo in ``Undo``."""
+
+
 def promote(source: Side, target: Side, package: Package, gates: Iterable[Gate], audit: Audit, *,
-            plan_mandatory: int, rollout_healthy: tuple[bool, str],
-            record: Callable[[int], None]) -> Package:
-    """Gate, copy, register, then ``record(version)`` in the target stack file; undone on any failure."""
+            plan_mandatory: int, rollout_healthy: tuple[bool, str], record: Record,
+            check: Callable[[Package], None] | None = None) -> Package:
+    """Gate (and ``check``), copy, register, then ``record`` the promoted package; undone on any failure."""
     check_gates(package, gates, plan_mandatory=plan_mandatory, rollout_healthy=rollout_healthy)
+    if check is not None:
+        check(package)
     undo = Undo()
     try:
         url = copy_artifact(source, target, package, undo)
         promoted = register_in_target(source, target, package, url, audit, undo)
-        record(promoted.version)
+        record(promoted, undo)
     except BaseException:
         undo.run()
         raise
     return promoted
 
 
-def rollback(target: Side, current_version: int, audit: Audit, reason: str,
-             record: Callable[[int], None]) -> Package:
-    """Serve the newest Approved version older than ``current_version``: the current one becomes Rejected
-    with the rollback record (status and metadata in one update), then ``record`` writes the stack file;
-    if that fails, the current version's status and metadata are put back."""
+def rollback(target: Side, current_version: int, audit: Audit, reason: str, record: Record,
+             check: Callable[[Package], None] | None = None) -> Package:
+    """Serve the newest Approved version older than ``current_version``: after ``check`` of that version,
+    the current one becomes Rejected with the rollback record (status and metadata in one update), then
+    ``record`` makes the target serve the previous one; if that fails, the current version's status and
+    metadata are put back with what ``record`` undoes."""
     packages = registry.list_packages(target.sm, target.group)
     current = next((p for p in packages if p.version == current_version), None)
     if current is None:
@@ -195,16 +216,68 @@ def rollback(target: Side, current_version: int, audit: Audit, reason: str,
     if not previous:
         raise GateFailed(f"{target.group} has no Approved version before {current_version}: nothing to roll back to")
     restored = previous[-1]
-    if current.status != REJECTED:
-        note = {"rollback.by": audit.actor, "rollback.at": audit.at, "rollback.commit": audit.commit,
-                "rollback.to_version": str(restored.version)}
-        set_status(target.sm, current, REJECTED, f"rolled back: {reason}", {**current.metadata, **note})
+    if check is not None:
+        check(restored)
+    undo = Undo()
     try:
-        record(restored.version)
+        if current.status != REJECTED:
+            note = {"rollback.by": audit.actor, "rollback.at": audit.at, "rollback.commit": audit.commit,
+                    "rollback.to_version": str(restored.version)}
+            undo.steps.append(lambda: set_status(target.sm, current, current.status, current.approval_description,
+                                                 current.metadata))
+            set_status(target.sm, current, REJECTED, f"rolled back: {reason}", {**current.metadata, **note})
+        record(restored, undo)
     except BaseException:
-        set_status(target.sm, current, current.status, current.approval_description, current.metadata)
+        undo.run()
         raise
     return restored
+
+
+def version_only(path: Path, model: str) -> Record:
+    """``record`` for a model the target stack does not serve (no serving declaration): only
+    ``modelVersions.<model>`` is written; what serves the model is outside the stack."""
+    from platform_lib.promotion import infra
+
+    def record(package: Package, undo: Undo) -> None:
+        old = path.read_text(encoding="utf-8")
+        infra.set_model_version(path, model, package.version)   # written atomically: all or nothing
+        undo.steps.append(lambda: infra.write_atomically(path, old))
+
+    return record
+
+
+@dataclass
+class StackRelease:
+    """``record`` for a model the target stack serves: the package is released through the stack, as
+    `mlp deploy` does (``stack_release.ship``); ``shipped`` says what happened."""
+
+    stack: str
+    path: Path                    # the target's stack file
+    model: str
+    served: ServedModel           # its serving declaration there
+    aws: Any                      # the target account's session (``platform_lib.aws.Aws``)
+    team: TeamOutputs
+    root: Path                    # the Pulumi project the stack file belongs to
+    say: Callable[[str], None]
+    why: str                      # the update message: "mlp promote model", "mlp rollback"
+    shipped: stack_release.Shipped | None = None
+
+    def promotable(self, package: Package) -> None:
+        """Before anything is copied: the stack can serve the source's image (an ECR image)."""
+        if ECR_IMAGE.match(package.image) is None:
+            raise GateFailed(f"{package.group} version {package.version} runs {package.image!r}, not an ECR image; "
+                             f"{self.stack} serves {self.model} from its account's ECR (serving.models[].image)")
+
+    def servable(self, package: Package) -> None:
+        """Before anything changes (rollback): the version's image and artifact are the target's own."""
+        try:
+            stack_release.release(self.stack, self.path, self.model, package, self.team)
+        except stack_release.ReleaseRefused as exc:
+            raise GateFailed(str(exc)) from None
+
+    def __call__(self, package: Package, undo: Undo) -> None:
+        item = stack_release.release(self.stack, self.path, self.model, package, self.team)
+        self.shipped = stack_release.ship(item, self.served, self.aws, self.team, self.root, undo, self.say, self.why)
 
 
 def set_status(sm: Any, package: Package, status: str, description: str, metadata: Mapping[str, str]) -> None:

@@ -83,7 +83,7 @@ def target_state(target, stack_file):
 
 def promote(source, target, stack_file, package, **overrides):
     arguments: dict[str, Any] = {"plan_mandatory": 0, "rollout_healthy": (True, "no endpoint yet"),
-                 "record": lambda version: infra.set_model_version(stack_file, "digits", version)} | overrides
+                 "record": promotion.version_only(stack_file, "digits")} | overrides
     return promotion.promote(source, target, package, GATES, AUDIT, **arguments)
 
 
@@ -120,7 +120,8 @@ def test_promotion_copies_reencrypts_registers_approved_with_audit_and_records_t
     assert {k: v for k, v in promoted.metadata.items() if k.startswith("promotion.")} == {
         "promotion.by": "alice@example.com", "promotion.at": "2026-11-22T14:00:00Z",
         "promotion.commit": "0123456789abcdef", "promotion.from_stack": "fraud-staging",
-        "promotion.from_arn": package.arn, "promotion.from_version": "1"}
+        "promotion.from_arn": package.arn, "promotion.from_version": "1",
+        "promotion.from_image": "123.dkr.ecr.eu-west-1.amazonaws.com/serve:1"}
     assert infra.model_version(stack_file, "digits") == 1
     assert "# A team stack in prod" in stack_file.read_text()  # comments kept
     again = promote(source, target, stack_file, package)  # idempotent: the same package, nothing new
@@ -150,7 +151,7 @@ def test_an_interruption_at_each_step_leaves_the_target_unchanged(world, step, m
     class Interrupted(Exception):
         pass
 
-    def interrupted(version):
+    def interrupted(package, undo):
         raise Interrupted("record")
 
     overrides = {"record": interrupted} if step == "record" else {}
@@ -181,7 +182,7 @@ def test_rollback_after_a_promotion_restores_the_previous_version(world):
     second = promote(source, target, stack_file, registry.approve(source.sm, second_source))
     assert (first.version, second.version, infra.model_version(stack_file, "digits")) == (1, 2, 2)
     restored = promotion.rollback(target, 2, AUDIT, "p99 latency regression",
-                                  lambda v: infra.set_model_version(stack_file, "digits", v))
+                                  promotion.version_only(stack_file, "digits"))
     assert restored.version == 1 and infra.model_version(stack_file, "digits") == 1
     rolled_back = registry.find(target.sm, target.group, 2)
     assert rolled_back.status == "Rejected"
@@ -189,7 +190,7 @@ def test_rollback_after_a_promotion_restores_the_previous_version(world):
     assert rolled_back.metadata["rollback.to_version"] == "1"
     assert rolled_back.metadata["promotion.by"] == "alice@example.com"  # the promotion record survives
     with pytest.raises(promotion.GateFailed, match="no Approved version before 1"):
-        promotion.rollback(target, 1, AUDIT, "again", lambda v: None)
+        promotion.rollback(target, 1, AUDIT, "again", lambda package, undo: None)
 
 
 def test_rollback_interrupted_at_the_stack_file_puts_the_status_back(world):
@@ -202,7 +203,7 @@ def test_rollback_interrupted_at_the_stack_file_puts_the_status_back(world):
     before = target_state(target, stack_file)
     current = registry.find(target.sm, target.group, 2)
 
-    def interrupted(version):
+    def interrupted(package, undo):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
