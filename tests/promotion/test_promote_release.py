@@ -174,7 +174,11 @@ def test_with_the_pulumi_cli_the_promotion_is_applied_on_the_recorded_file(world
             calls.append({**kwargs, "file then": world.path.read_text()})
             return type("UpResult", (), {"summary": type("Summary", (), {"result": "succeeded"})()})()
 
-    monkeypatch.setattr(automation, "select_stack", lambda **kwargs: calls.append(kwargs) or Stack())
+    def select_stack(**kwargs):
+        calls.append(kwargs)
+        return Stack()
+
+    monkeypatch.setattr(automation, "select_stack", select_stack)
     original = world.path.read_text()
     release = world.release()
     promote(world, approved(world), release)
