@@ -152,14 +152,16 @@ def _served(release: StackRelease, path: Path, model: str, version: int) -> None
     assert shipped is not None
     item, applied = shipped.release, shipped.applied
     console.print(f"{path}: serving.models[{model}].image = {item.image}, modelData = {item.model_data}, "
-                  f"modelVersions.{model} = {version} (offline plan compliant)", highlight=False)
+                  f"modelVersions.{model} = {version} (offline plan compliant)", markup=False, highlight=False)
     if shipped.copied:
-        console.print(f"artifact in the models bucket of {', '.join(shipped.copied)} too", highlight=False)
+        console.print(f"artifact in the models bucket of {', '.join(shipped.copied)} too", markup=False,
+                      highlight=False)
     if applied.result:
         console.print(f"pulumi up of {item.stack}: {applied.result}; commit {path} so it states what runs",
-                      highlight=False)
+                      markup=False, highlight=False)
     else:
-        console.print(f"no Pulumi CLI here: commit {path} and apply it (CI deploys it), or run:", highlight=False)
+        console.print(f"no Pulumi CLI here: commit {path} and apply it (CI deploys it), or run:", markup=False,
+                      highlight=False)
         typer.echo(applied.command)
 
 
@@ -229,7 +231,7 @@ def model(
     else:
         console.print(f"{target} does not serve {name} from its stack (no ml-platform:serving.models entry): only "
                       f"{dst_file.path} modelVersions.{name} = {promoted.version} is recorded; commit it",
-                      highlight=False)
+                      markup=False, highlight=False)
 
 
 def rollback(
@@ -270,4 +272,5 @@ def rollback(
         _served(serving, path, name, restored.version)
     else:
         console.print(f"{stack} does not serve {name} from its stack (no ml-platform:serving.models entry): only "
-                      f"{path} modelVersions.{name} = {restored.version} is recorded; commit it", highlight=False)
+                      f"{path} modelVersions.{name} = {restored.version} is recorded; commit it", markup=False,
+                      highlight=False)

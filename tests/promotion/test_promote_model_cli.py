@@ -46,7 +46,7 @@ def world(planned, tmp_path):
         session = aws.session(region="eu-west-1", max_attempts=1)
         applied = plan
         for stack in (SOURCE, TARGET):
-            team = emulator.provision(session, outputs.team(stack, plan), models=["digits"])
+            team = emulator.provision(session, outputs.team(stack, plan), models=["digits", "scorer"])
             applied = emulator.write_outputs(stack, team, tmp_path / f"{stack}.json", plan=applied)
         directory = tmp_path / "stacks"
         directory.mkdir()
@@ -96,6 +96,7 @@ def test_promote_model_and_rollback_end_to_end(world):
     register(session, plan, 0.97)                             # version 2, the newest Approved
     code, output = mlp(*promote)
     assert code == 0, output
+    assert f"{TARGET} does not serve digits from its stack (no ml-platform:serving.models entry): only" in output
     objects, packages, text = target_state(session, plan, stacks)
     assert packages == [(1, "Approved")] and "modelVersions:\n    digits: 1" in text
     assert objects == ["promoted/fraud-prod-digits/fraud-staging-v2/model.tar.gz"]
@@ -108,3 +109,54 @@ def test_promote_model_and_rollback_end_to_end(world):
     assert code == 0, output
     _, packages, text = target_state(session, plan, stacks)
     assert packages == [(1, "Approved"), (2, "Rejected")] and "digits: 1" in text
+
+
+def register_scorer(session, plan: Path, tag: str) -> registry.Package:
+    """An Approved staging version of scorer, its image in staging's ECR (fraud-staging's account)."""
+    team = outputs.team(SOURCE, plan)
+    bucket, key = outputs.models_location(team)
+    s3, sm = session.client("s3"), session.client("sagemaker")
+    s3.put_object(Bucket=bucket, Key=f"models/scorer/{tag}/model.tar.gz", Body=tag.encode(),
+                  ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    package, _ = registry.register(sm, outputs.package_group(team, "scorer"),
+                                   image=f"{team.account_id}.dkr.ecr.eu-west-1.amazonaws.com/fraud/serving:{tag}",
+                                   model_data_url=f"s3://{bucket}/models/scorer/{tag}/model.tar.gz",
+                                   metrics={"validation_accuracy": 0.93}, lineage={"git_revision": "abc"})
+    return registry.approve(sm, package, "reviewed")
+
+
+@pytest.mark.slow
+def test_promote_and_rollback_of_a_model_the_target_serves_release_it_through_the_stack(world, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)     # no Pulumi CLI: the command is printed
+    session, plan, stacks = world
+    path = stacks / f"Pulumi.{TARGET}.yaml"
+    original = path.read_text()
+    prod = outputs.team(TARGET, plan)
+    promote = ["promote", "model", "--from", SOURCE, "--to", TARGET, "--model", "scorer", "--plan", str(plan),
+               "--stacks-dir", str(stacks)]
+    register_scorer(session, plan, "2.0.0")
+    code, output = mlp(*promote)
+    assert code == 0, output
+    key = "promoted/fraud-prod-scorer/fraud-staging-v1/model.tar.gz"
+    assert (f"serving.models[scorer].image = fraud/serving:2.0.0, modelData = {key}, modelVersions.scorer = 1 "
+            f"(offline plan compliant)") in output
+    assert "artifact in the models bucket of us-east-1 too" in output
+    assert output.endswith(f"pulumi up --stack {TARGET} --cwd {stacks.parent} --policy-pack {stacks.parent}/policies "
+                           f"--policy-pack-config {stacks.parent}/policies/config/prod.json")
+    assert path.read_text() == original.replace(
+        "image: fraud/serving:1.4.0\n        modelData: scorer/3/model.tar.gz",
+        f"image: fraud/serving:2.0.0\n        modelData: {key}") + "  ml-platform:modelVersions:\n    scorer: 1\n"
+    s3 = session.client("s3", "us-east-1")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=prod.models_buckets["us-east-1"])["Contents"]] == [key]
+
+    register_scorer(session, plan, "2.1.0")
+    assert mlp(*promote)[0] == 0
+    assert "image: fraud/serving:2.1.0" in path.read_text()
+    code, output = mlp("rollback", "--stack", TARGET, "--model", "scorer", "--reason", "drift",
+                       "--plan", str(plan), "--stacks-dir", str(stacks))
+    assert code == 0, output
+    assert f"{TARGET}: scorer v2 rolled back to v1 (v2 is Rejected)" in output
+    text = path.read_text()
+    assert f"image: fraud/serving:2.0.0\n        modelData: {key}" in text and "scorer: 1" in text
