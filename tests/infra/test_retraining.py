@@ -32,7 +32,8 @@ def test_the_deployed_definition_is_the_librarys_for_the_stacks_outputs(plans):
         spec = Spec(team, config.model_registry.model("digits"), platform, tags(config, stack))  # type: ignore[union-attr]
         assert deployed == definition(spec)
         assert check.problems(deployed, pipeline.inputs["pipelineName"]) == []
-        assert deployed["Steps"][0]["Arguments"]["ResourceConfig"]["InstanceType"] == instance
+        assert [s["Name"] for s in deployed["Steps"]] == ["Prepare", "Train", "Evaluate", "CheckGates"]
+        assert deployed["Steps"][1]["Arguments"]["ResourceConfig"]["InstanceType"] == instance
         role = view.named(f"{stack}-digits-pipeline", ROLE)
         assert pipeline.inputs["roleArn"] == f"arn:aws:iam::{team.account_id}:role/{role.name}"
         assert view.document(role, "assumeRolePolicy")["Statement"][0]["Principal"] == \

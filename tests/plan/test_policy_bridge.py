@@ -174,7 +174,7 @@ MUTATIONS = {
     # Issue 14: a retraining step edited by hand to write its model without the KMS key.
     "sagemaker-pipeline-steps-guarded": ("fraud-prod", "fraud-prod-digits-retrain", rewrite_policy(
         "fraud-prod-digits-retrain", "aws:sagemaker/pipeline:Pipeline", "pipelineDefinition",
-        lambda doc: doc["Steps"][0]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
+        lambda doc: doc["Steps"][1]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
     **SERVING_MUTATIONS,
 }
 
