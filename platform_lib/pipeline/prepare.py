@@ -215,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         prepare(args, base)
     except (PrepareError, OSError, ValueError) as exc:
+        for channel in args.channel:   # nothing half written
+            shutil.rmtree(base / "output" / channel, ignore_errors=True)
         (base / "output" / "failure").write_text(str(exc))
         print(f"prepare failed: {exc}", file=sys.stderr)
         return 1

@@ -271,3 +271,48 @@ def test_the_evaluation_step_writes_the_cards_metrics_or_fails_with_a_reason(tmp
     _archive(tmp_path / "model" / "model.tar.gz", {"model.pt": "w", "code/model_card.json": card})
     assert evaluation.main() == 1
     assert "holds no model_card.json at its top level" in (tmp_path / "evaluation" / "failure").read_text()
+
+
+@pytest.mark.slow
+def test_local_run_of_a_feature_store_model_prepares_its_training_set_from_the_local_store(mlp, team, tmp_path):
+    """fraud-dev's scorer: labels under labels/scorer/ on (moto) S3, features in the local store of mlp features;
+    Prepare builds the point-in-time sets, the fraud example trains on them, the version is registered pending."""
+    from platform_lib.config.loader import load_stack_file
+    from platform_lib.features.client import FeatureClient
+    from platform_lib.features.local import LocalBackend
+    from training.examples.fraud import transactions
+
+    stacks = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", stacks)
+    path = stacks / "Pulumi.fraud-dev.yaml"
+    path.write_text(path.read_text().replace('gates: ["validation_accuracy >= 0.9"]',
+                                             'gates: ["validation_accuracy >= 0.5"]')
+                    .replace("hyperparameters: {sagemaker_program: training.examples.fraud}",
+                             'hyperparameters: {sagemaker_program: training.examples.fraud, epochs: "3"}'))
+    files = transactions.write(tmp_path / "data", cards=60)
+    declared = load_stack_file(path).config.features  # type: ignore[union-attr]
+    backend = LocalBackend(tmp_path / "features")
+    assert FeatureClient(declared, backend).ingest("transactions", files["features"]).ok
+    backend.close()
+    s3 = team.aws.client("s3")
+    bucket, key = outputs.data_location(team.outputs, "curated")
+    for channel in ("train", "validation"):
+        s3.upload_file(str(files[channel]), bucket, f"labels/scorer/{channel}/batch-1.csv",
+                       ExtraArgs={"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key})
+    team.aws.client("sagemaker").create_model_package_group(ModelPackageGroupName="fraud-dev-scorer")
+
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", "--model", "scorer", "--stacks-dir", str(stacks),
+                       "--features-dir", str(tmp_path / "features"), "--json")
+    assert code == 0, output
+    run = json.loads(output[output.index("{\n"):])
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("Prepare", "Succeeded"), ("Train", "Succeeded"), ("Evaluate", "Succeeded"), ("CheckGates", "Succeeded"),
+        ("Register", "Succeeded")]
+    prepared = run["steps"][0]["detail"].split(", ")
+    assert prepared[0].startswith(f"s3://{bucket}/pipelines/scorer/scorer-retrain-") and prepared[0].endswith("/train/")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prepared[0].split("/", 3)[3])["Contents"]
+    assert [o["Key"].rsplit("/", 1)[-1] for o in listed] == ["transactions.csv"]
+    body = s3.get_object(Bucket=bucket, Key=listed[0]["Key"])["Body"].read().decode()
+    assert body.splitlines()[0] == "card_id,event_time,is_fraud,amount,merchant_category,count_24h,amount_24h," \
+                                   "feature_event_time"
+    assert run["package"]["status"] == "PendingManualApproval"
