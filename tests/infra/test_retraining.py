@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,8 +173,8 @@ def test_a_bad_trigger_or_feature_group_names_its_yaml_path(tmp_path, edit, mess
 def test_the_trigger_and_its_marker_are_typed():
     from platform_lib.config.schema.models import ModelDeclaration
 
-    base = {"name": "scorer", "description": "d", "gates": ["validation_accuracy >= 0.9"],
-            "retraining": {"image": "fraud/training:1.0.0", "servingImage": "fraud/serving:1.4.0"}}
+    base: dict[str, Any] = {"name": "scorer", "description": "d", "gates": ["validation_accuracy >= 0.9"],
+                            "retraining": {"image": "fraud/training:1.0.0", "servingImage": "fraud/serving:1.4.0"}}
     with pytest.raises(ValueError, match="newDataMarker only applies to the new-data trigger"):
         ModelDeclaration.model_validate({**base, "retraining": {**base["retraining"], "newDataMarker": "_READY"}})
     with pytest.raises(ValueError, match="overlaps pipelines/scorer/"):
