@@ -103,8 +103,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 
 RULE = Rule(
     id="sagemaker-pipeline-steps-guarded",
-    description="The jobs of a SageMaker pipeline run in the VPC, KMS-encrypted, with encrypted inter-node traffic "
-                "(processing jobs network-isolated).",
+    description="SageMaker pipeline jobs run in the VPC, KMS-encrypted, traffic encrypted, processing jobs "
+                "network-isolated.",
     severity="high",
     control="NIST 800-53 SC-7, SC-8, SC-28",
     kind="resource",

@@ -195,6 +195,10 @@ K8S_SERVING_MUTATIONS = {
         r, "vision-prod-defects-k8s-euw1-pdb", "kubernetes:policy/v1:PodDisruptionBudget")),
 }
 MUTATIONS.update(K8S_SERVING_MUTATIONS)
+# Issue 14: the new-data trigger's role widened from its pipeline to every pipeline of the account.
+MUTATIONS["sagemaker-pipeline-starter-scoped"] = ("fraud-dev", "fraud-dev-scorer-new-data", rewrite_policy(
+    "fraud-dev-scorer-new-data-policy", "aws:iam/rolePolicy:RolePolicy", "policy",
+    lambda doc: doc["Statement"][0].update(Resource="arn:aws:sagemaker:eu-west-1:111111111111:pipeline/*")))
 
 def test_every_rule_has_a_mutation():
     from policies.pack import RULES
