@@ -78,31 +78,39 @@ class FeatureChannel:
         return cls(group, Path(labels))
 
 
-def from_features(s3: Any, team: TeamOutputs, dataset: str, store: FeatureClient,
-                  specs: Mapping[str, FeatureChannel], say: Callable[[str], None] = print) -> dict[str, str]:
-    """Build each channel's point-in-time training set with ``store`` and upload them as channels.
+def training_sets(store: FeatureClient, specs: Mapping[str, FeatureChannel], directory: Path,
+                  say: Callable[[str], None] = print) -> dict[str, Path]:
+    """Build each channel's point-in-time training set with ``store`` into ``directory/<channel>/<group>.csv``.
 
-    Refused (nothing uploaded) when a group is unknown, a label file does not fit its group, or no
-    label row of a channel finds features at or before its time (nothing ingested yet?).
+    Refused when a group is unknown, a label file does not fit its group, or no label row of a channel finds
+    features at or before its time (nothing ingested yet?). Also the retraining pipeline's Prepare step
+    (``platform_lib.pipeline.prepare``).
     """
     from platform_lib.features.client import StoreDisabledError, UnknownGroupError
     from platform_lib.features.sagemaker import FeatureStoreError
     from platform_lib.features.table import FeatureInputError
 
+    folders = {}
+    for channel, spec in specs.items():
+        folder = directory / channel
+        try:
+            report = store.dataset(spec.group, spec.labels, folder / f"{spec.group}.csv")
+        except (UnknownGroupError, StoreDisabledError, FeatureInputError, FeatureStoreError, FileNotFoundError,
+                ValueError) as exc:
+            raise outputs.OutputsError(f"channel {channel} (features:{spec.group}@{spec.labels}): {exc}") from None
+        if report.matched == 0:
+            raise outputs.OutputsError(
+                f"channel {channel}: none of the {report.rows} label rows of {spec.labels} has {spec.group} "
+                f"features at or before its time ({store.backend.describe()}); ingest them first")
+        say(f"channel {channel}: {report.rows} label rows of {spec.labels}, {report.matched} with {spec.group} "
+            f"features at or before their time ({store.backend.name} store)")
+        folders[channel] = folder
+    return folders
+
+
+def from_features(s3: Any, team: TeamOutputs, dataset: str, store: FeatureClient,
+                  specs: Mapping[str, FeatureChannel], say: Callable[[str], None] = print) -> dict[str, str]:
+    """Build each channel's point-in-time training set with ``store`` (``training_sets``) and upload them as
+    channels; nothing is uploaded when one of them is refused."""
     with tempfile.TemporaryDirectory(prefix="mlp-features-") as scratch:
-        folders = {}
-        for channel, spec in specs.items():
-            folder = Path(scratch) / channel
-            try:
-                report = store.dataset(spec.group, spec.labels, folder / f"{spec.group}.csv")
-            except (UnknownGroupError, StoreDisabledError, FeatureInputError, FeatureStoreError, FileNotFoundError,
-                    ValueError) as exc:
-                raise outputs.OutputsError(f"channel {channel} (features:{spec.group}@{spec.labels}): {exc}") from None
-            if report.matched == 0:
-                raise outputs.OutputsError(
-                    f"channel {channel}: none of the {report.rows} label rows of {spec.labels} has {spec.group} "
-                    f"features at or before its time ({store.backend.describe()}); ingest them first")
-            say(f"channel {channel}: {report.rows} label rows of {spec.labels}, {report.matched} with {spec.group} "
-                f"features at or before their time ({store.backend.name} store)")
-            folders[channel] = folder
-        return upload(s3, team, dataset, folders)
+        return upload(s3, team, dataset, training_sets(store, specs, Path(scratch), say))

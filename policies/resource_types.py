@@ -434,6 +434,12 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                deploy_actions=("sagemaker:CreateMonitoringSchedule", "sagemaker:DescribeMonitoringSchedule",
                                "sagemaker:UpdateMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule",
                                *_TAG_SAGEMAKER)),
+    # Issue 14: a retraining pipeline started by new data (S3 -> EventBridge -> StartPipelineExecution).
+    _blueprint("aws:s3/bucketNotification:BucketNotification", id="{inputs[bucket]}",
+               deploy_actions=("s3:PutBucketNotification", "s3:GetBucketNotification")),
+    _blueprint("aws:cloudwatch/eventTarget:EventTarget", id="{inputs[rule]}-{name}",
+               deploy_actions=("events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule",
+                               "iam:PassRole")),
     # -- stateful types the protection rule knows, whether or not the program creates them yet ---
     ResourceType("aws:s3/bucketV2:BucketV2", stateful=True),
     ResourceType("aws:sagemaker/domain:Domain", stateful=True),

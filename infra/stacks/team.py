@@ -15,12 +15,13 @@ from infra.components.budget import BudgetArgs, TeamBudget
 from infra.components.encryption import Encryption, EncryptionArgs, KeyDomain
 from infra.components.endpoint import SageMakerEndpoint, SageMakerEndpointArgs, image_uri
 from infra.components.feature_store import CRAWLER_ROLE, FEATURE_STORE_ROLE, FeatureStore, FeatureStoreArgs
+from infra.components.feature_store import group_name as feature_group_name
 from infra.components.identity import BREAK_GLASS_ROLE, EXECUTION_ROLE, TeamIdentity, TeamIdentityArgs
 from infra.components.k8s_serving import KubernetesServing, KubernetesServingArgs
 from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, ModelSpec
 from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
-from infra.components.retraining import PIPELINE_ROLE, RetrainingArgs, RetrainingPipeline
+from infra.components.retraining import PIPELINE_ROLE, RetrainingArgs, RetrainingPipeline, data_events
 from infra.components.routing import ModelRoute, ModelRouteArgs, RegionalDoor, hostname
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tenancy import Tenancy, TenancyArgs
@@ -113,7 +114,7 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     online = any(group.online_store.enabled for group in config.features.groups)
     domains = {
         "data": KeyDomain(f"Data lake of team {config.team}", [primary], via_services=["s3", "sagemaker"],
-                          users=[execution, *feature_services, *break_glass],
+                          users=[execution, *feature_services, *break_glass, *pipelines],   # Prepare: data key
                           extra_statements=lambda account, region: (
                               online_store_creator(account, region, ci_role) if online else [])),
         "models": KeyDomain(f"Models of team {config.team}", config.serving, via_services=["s3", "sagemaker"],
@@ -290,11 +291,19 @@ def retraining_pipelines(config: TeamConfig, platform: pulumi.Output[PlatformOut
         "keyArns": {domain: {primary: key_arns[domain][primary]} for domain in ("data", "models")},
         "executionRoleArn": identity.execution_role.arn, "logBuckets": {},
         "modelPackageGroups": registry.group_names,
+        "featureGroups": {group.name: feature_group_name(names, group) for group in config.features.groups},
     }).apply(lambda values: TeamOutputs.model_validate(values))
+    groups = {group.name: group for group in config.features.groups}
+    curated = lake.buckets["curated"]
+    if any(model.retraining.on_new_data for model in declared if model.retraining):
+        data_events(names.resource("curated-events"), curated.name, pulumi.ResourceOptions(provider=provider,
+                                                                                          parent=curated))
     return {
         model.name: RetrainingPipeline(names.resource(f"{model.name}-retraining"), RetrainingArgs(
             names, primary, model, team, platform, registry.groups[model.name].arn,
-            lake.buckets["models"].arn, key_arns["models"][primary], boundary, tags_of(config, pulumi.get_stack())),
+            lake.buckets["models"].arn, key_arns["models"][primary], boundary, tags_of(config, pulumi.get_stack()),
+            key_arns["data"][primary], curated.name,
+            groups.get(model.retraining.feature_group or "") if model.retraining else None),
             provider)
         for model in declared}
 

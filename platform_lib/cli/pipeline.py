@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,9 @@ def _spec(ctx: Context, model: str, stacks_dir: Path | None) -> Spec:
         fail(f"{path}: model {model!r} declares no retraining (ml-platform:modelRegistry.models[].retraining)")
     with errors():
         platform = outputs.platform(ctx.stack, ctx.plan)
-    return Spec(ctx.team, declaration, platform, tags(config, ctx.stack))
+    wanted = declaration.retraining.feature_group
+    group = next((g for g in config.features.groups if g.name == wanted), None)
+    return Spec(ctx.team, declaration, platform, tags(config, ctx.stack), group)
 
 
 @pipeline_app.command("show")
@@ -72,9 +75,11 @@ def run(
     plan: Path | None = PLAN,
     profile: str | None = PROFILE,
     stacks_dir: Path | None = STACKS_DIR,
+    features_dir: Path | None = typer.Option(None, "--features-dir", metavar="DIR", help="Local feature store of a "
+                                             "model trained on a feature group (default: as mlp features --data-dir)."),
     as_json: bool = JSON,
 ) -> None:
-    """Run the pipeline's steps one by one: train, evaluate, check the gates, register PendingManualApproval.
+    """Run the pipeline's steps one by one: prepare, train, evaluate, check the gates, register PendingManualApproval.
 
     Only --target local runs here; on SageMaker the stack's schedule starts it (or `aws sagemaker
     start-pipeline-execution --pipeline-name <team>-<env>-<model>-retrain`). Exit 0 when registered, 2 when a
@@ -89,8 +94,12 @@ def run(
     ctx = context(stack, plan, profile, as_json)
     spec = _spec(ctx, model, stacks_dir)
     chosen = target(ctx, target_name)
+    if spec.feature_group is not None and features_dir is None:
+        from .features import DATA_DIR_ENV
+
+        features_dir = Path(os.environ.get(DATA_DIR_ENV) or Path.home() / ".mlp" / "features" / stack)
     with errors():
-        outcome = local.run(spec, chosen, ctx.aws.client("sagemaker"), ctx.aws.client("s3"), ctx.say)
+        outcome = local.run(spec, chosen, ctx.aws.client("sagemaker"), ctx.aws.client("s3"), ctx.say, features_dir)
     rows = {step.name: f"{step.status}{': ' + step.detail if step.detail else ''}" for step in outcome.steps}
     emit(ctx, outcome.as_json(), summary(f"mlp pipeline run: {spec.name} ({outcome.status})", {
         **rows, **{k: f"{v:.4f}" for k, v in sorted(outcome.metrics.items())}}))

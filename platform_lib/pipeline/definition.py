@@ -1,9 +1,12 @@
 """The retraining pipeline of a declared model, as a SageMaker Pipelines definition (version 2020-12-01).
 
-Train → Evaluate → Check (the model's gates) → Register (``PendingManualApproval``) or Fail. The training
-step's arguments are the CLI's own ``CreateTrainingJob`` request (``SageMakerTarget.training_job_request``)
-without the job name, which the pipeline assigns; the registration's are the CLI's ``CreateModelPackage``
-request (``registry.package_request``). The same ``Spec`` drives ``mlp pipeline run --target local``.
+Prepare (the training set) → Train → Evaluate → Check (the model's gates) → Register (``PendingManualApproval``)
+or Fail. Prepare is a processing job (``python -m platform_lib.pipeline.prepare``) writing each channel to the
+execution's own prefix: a snapshot of the channel's files, or the point-in-time training set of the model's
+feature group for the label events there. The training step's arguments are the CLI's own ``CreateTrainingJob``
+request (``SageMakerTarget.training_job_request``) without the job name, which the pipeline assigns, and with
+Prepare's outputs as channels; the registration's are the CLI's ``CreateModelPackage`` request
+(``registry.package_request``). The same ``Spec`` drives ``mlp pipeline run --target local``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, cast
 
 from platform_lib import outputs, registry
 from platform_lib.aws import Aws
+from platform_lib.config.schema.features import FeatureGroup
 from platform_lib.config.schema.models import Gate, ModelDeclaration, Retraining
 from platform_lib.contract import PlatformOutputs, TeamOutputs
 from platform_lib.targets.base import TrainingRequest
@@ -23,6 +27,10 @@ VERSION = "2020-12-01"
 CHANNELS = ("train", "validation")
 EVALUATION_FILE = "evaluation.json"
 EVALUATION_ENTRYPOINT = ["python", "-m", "training.evaluation"]
+PREPARE_ENTRYPOINT = ["python", "-m", "platform_lib.pipeline.prepare"]
+OFFLINE_STORE_PREFIX = "offline-store"   # the features bucket's (infra/components/feature_store.py)
+MAX_CONTAINER_ARGUMENTS = 100   # CreateProcessingJob's AppSpecification.ContainerArguments (botocore)
+EXECUTION_ID = {"Get": "Execution.PipelineExecutionId"}
 PROCESSING = "/opt/ml/processing"
 CONDITIONS = {">=": "GreaterThanOrEqualTo", ">": "GreaterThan", "<=": "LessThanOrEqualTo", "<": "LessThan"}
 MODEL_ARTIFACT = {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}
@@ -40,6 +48,7 @@ class Spec:
     model: ModelDeclaration
     platform: PlatformOutputs | None = None       # its network puts the jobs in the VPC
     tags: dict[str, str] = field(default_factory=dict)
+    feature_group: FeatureGroup | None = None     # the declaration of ``retraining.featureGroup``, when it names one
 
     @property
     def retraining(self) -> Retraining:
@@ -71,6 +80,36 @@ class Spec:
         return f"s3://{bucket}/{self.retraining.data_prefix or f'training/{self.model.name}/'}"
 
     @property
+    def prepared_uri(self) -> str:
+        """Where Prepare writes the channels, under the execution's id (``<this><id>/<channel>/``)."""
+        bucket, _ = outputs.data_location(self.team, "curated")
+        return f"s3://{bucket}/pipelines/{self.model.name}/"
+
+    @property
+    def features(self) -> FeatureGroup | None:
+        """The feature group whose training set Prepare builds; None: the channels' files as they are."""
+        wanted = self.retraining.feature_group
+        if wanted is None:
+            return None
+        if self.feature_group is None or self.feature_group.name != wanted:
+            raise PipelineError(f"model {self.model.name!r} trains on feature group {wanted!r}: give its declaration "
+                                f"(ml-platform:features.groups)")
+        return self.feature_group
+
+    @property
+    def offline_store(self) -> tuple[str, str]:
+        """(S3 prefix of the feature group's offline data, its FeatureGroupName). SageMaker writes under
+        ``<S3Uri>/<account>/sagemaker/<region>/offline-store/<FeatureGroupName>-<creation time>/data``."""
+        group = self.features
+        assert group is not None
+        name = self.team.feature_groups.get(group.name)
+        if name is None or "features" not in self.team.buckets:
+            raise PipelineError(f"the outputs of {self.team.team}-{self.team.environment} have no feature group "
+                                f"{group.name!r} or features bucket: run pulumi up after declaring it")
+        return (f"s3://{self.team.buckets['features']}/{OFFLINE_STORE_PREFIX}/{self.team.account_id}/sagemaker/"
+                f"{self.team.primary_region}/offline-store/{name}-", name)
+
+    @property
     def evaluation_uri(self) -> str:
         bucket, _ = outputs.models_location(self.team)
         return f"s3://{bucket}/evaluation/{self.model.name}/"
@@ -84,11 +123,15 @@ def pipeline_name(team: str, environment: str, model: str) -> str:
     return f"{team}-{environment}-{model}-retrain"
 
 
-def training_request(spec: Spec, job_name: str) -> TrainingRequest:
-    """The training job of the pipeline: the same request ``mlp train`` sends, on the model's data."""
+def prepared(channel: str) -> dict[str, str]:
+    """The S3 prefix Prepare wrote ``channel`` to, as a property reference."""
+    return {"Get": f"Steps.Prepare.ProcessingOutputConfig.Outputs['{channel}'].S3Output.S3Uri"}
+
+
+def training_request(spec: Spec, job_name: str, channels: dict[str, str]) -> TrainingRequest:
+    """The training job of the pipeline: the same request ``mlp train`` sends, on the prepared ``channels``."""
     retraining = spec.retraining
-    return TrainingRequest(job_name, spec.model.name, spec.team, spec.image_uri,
-                           {channel: f"{spec.data_uri}{channel}/" for channel in CHANNELS},
+    return TrainingRequest(job_name, spec.model.name, spec.team, spec.image_uri, channels,
                            dict(retraining.hyperparameters), instance_type=retraining.instance_type,
                            max_runtime_s=retraining.max_runtime_minutes * 60,
                            metric_names=tuple(sorted({g.metric for g in spec.gates})))
@@ -99,9 +142,70 @@ def _requests(spec: Spec) -> SageMakerTarget:
     return SageMakerTarget(cast(Aws, None), spec.name, platform=spec.platform, tags=spec.tags)
 
 
+def _network(spec: Spec) -> dict[str, Any]:
+    network: dict[str, Any] = {"EnableInterContainerTrafficEncryption": True, "EnableNetworkIsolation": True}
+    vpc = _requests(spec).vpc_config(spec.team, spec.team.primary_region)
+    if vpc:
+        network["VpcConfig"] = vpc
+    return network
+
+
+def _tags(spec: Spec) -> dict[str, Any]:
+    return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(spec.tags.items())]} if spec.tags else {}
+
+
+def prepare_arguments(spec: Spec) -> list[str]:
+    """``python -m platform_lib.pipeline.prepare``'s arguments: the channels, and the feature group's declaration."""
+    from platform_lib.pipeline.prepare import feature_arguments
+
+    arguments = [f"--channel={channel}" for channel in CHANNELS]
+    group = spec.features
+    if group is not None:
+        arguments += [*feature_arguments(group), f"--offline-store-name={spec.offline_store[1]}"]
+        if len(arguments) > MAX_CONTAINER_ARGUMENTS:
+            raise PipelineError(f"feature group {group.name!r} has {len(group.features)} features: the Prepare step "
+                                f"takes one argument each, and CreateProcessingJob at most {MAX_CONTAINER_ARGUMENTS} "
+                                f"({len(arguments)} here); train {spec.model.name!r} on a smaller group")
+    return arguments
+
+
+def prepare_step(spec: Spec) -> dict[str, Any]:
+    """The processing job that writes each channel's training data to the execution's prefix in the curated tier:
+    in the VPC, network-isolated (its inputs and outputs are moved by SageMaker), under the data key."""
+    team, retraining = spec.team, spec.retraining
+    _, key_arn = outputs.data_location(team, "curated")
+    inputs = [{"InputName": channel, "S3Input": {
+        "S3Uri": f"{spec.data_uri}{channel}/", "LocalPath": f"{PROCESSING}/input/{channel}", "S3DataType": "S3Prefix",
+        "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}} for channel in CHANNELS]
+    if spec.features is not None:
+        from platform_lib.pipeline.prepare import OFFLINE_INPUT
+
+        inputs.append({"InputName": OFFLINE_INPUT, "S3Input": {
+            "S3Uri": spec.offline_store[0], "LocalPath": f"{PROCESSING}/input/{OFFLINE_INPUT}",
+            "S3DataType": "S3Prefix", "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}})
+    arguments: dict[str, Any] = {
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": retraining.instance_type,
+                                                  "VolumeSizeInGB": 30, "VolumeKmsKeyId": key_arn}},
+        "AppSpecification": {"ImageUri": spec.image_uri, "ContainerEntrypoint": PREPARE_ENTRYPOINT,
+                             "ContainerArguments": prepare_arguments(spec)},
+        "RoleArn": team.execution_role_arn,
+        "ProcessingInputs": inputs,
+        "ProcessingOutputConfig": {"KmsKeyId": key_arn, "Outputs": [{"OutputName": channel, "S3Output": {
+            "S3Uri": {"Std:Join": {"On": "", "Values": [spec.prepared_uri, EXECUTION_ID, f"/{channel}/"]}},
+            "LocalPath": f"{PROCESSING}/output/{channel}", "S3UploadMode": "EndOfJob"}} for channel in CHANNELS]},
+        "StoppingCondition": {"MaxRuntimeInSeconds": retraining.max_runtime_minutes * 60},
+        "NetworkConfig": _network(spec),
+        **_tags(spec),
+    }
+    return {"Name": "Prepare", "Type": "Processing", "Arguments": arguments}
+
+
 def training_step(spec: Spec) -> dict[str, Any]:
-    arguments = _requests(spec).training_job_request(training_request(spec, "pipeline"))
+    arguments = _requests(spec).training_job_request(
+        training_request(spec, "pipeline", {channel: f"{spec.prepared_uri}{channel}/" for channel in CHANNELS}))
     del arguments["TrainingJobName"]   # the pipeline names each execution's job
+    for channel in arguments["InputDataConfig"]:   # Prepare's outputs, by reference (it runs first)
+        channel["DataSource"]["S3DataSource"]["S3Uri"] = prepared(channel["ChannelName"])
     return {"Name": "Train", "Type": "Training", "Arguments": arguments}
 
 
@@ -117,17 +221,12 @@ def evaluation_step(spec: Spec) -> dict[str, Any]:
             "S3Uri": MODEL_ARTIFACT, "LocalPath": f"{PROCESSING}/model", "S3DataType": "S3Prefix",
             "S3InputMode": "File", "S3DataDistributionType": "FullyReplicated"}}],
         "ProcessingOutputConfig": {"KmsKeyId": key_arn, "Outputs": [{"OutputName": "evaluation", "S3Output": {
-            "S3Uri": {"Std:Join": {"On": "", "Values": [spec.evaluation_uri, {"Get": "Execution.PipelineExecutionId"},
-                                                         "/"]}},
+            "S3Uri": {"Std:Join": {"On": "", "Values": [spec.evaluation_uri, EXECUTION_ID, "/"]}},
             "LocalPath": f"{PROCESSING}/evaluation", "S3UploadMode": "EndOfJob"}}]},
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-        "NetworkConfig": {"EnableInterContainerTrafficEncryption": True, "EnableNetworkIsolation": True},
+        "NetworkConfig": _network(spec),
+        **_tags(spec),
     }
-    vpc = _requests(spec).vpc_config(team, team.primary_region)
-    if vpc:
-        arguments["NetworkConfig"]["VpcConfig"] = vpc
-    if spec.tags:
-        arguments["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(spec.tags.items())]
     return {"Name": "Evaluate", "Type": "Processing", "Arguments": arguments, "DependsOn": ["Train"],
             "PropertyFiles": [{"PropertyFileName": "Evaluation", "OutputName": "evaluation",
                                "FilePath": EVALUATION_FILE}]}
@@ -162,12 +261,12 @@ def fail_step(spec: Spec) -> dict[str, Any]:
 
 
 def definition(spec: Spec) -> dict[str, Any]:
-    """The pipeline definition (a JSON-ready dict): train, evaluate, check the gates, register or fail."""
+    """The pipeline definition (a JSON-ready dict): prepare, train, evaluate, check the gates, register or fail."""
     check = {"Name": "CheckGates", "Type": "Condition", "DependsOn": ["Evaluate"], "Arguments": {
         "Conditions": [condition(g) for g in spec.gates],
         "IfSteps": [register_step(spec)], "ElseSteps": [fail_step(spec)]}}
     return {"Version": VERSION, "Metadata": {}, "Parameters": [],
-            "Steps": [training_step(spec), evaluation_step(spec), check]}
+            "Steps": [prepare_step(spec), training_step(spec), evaluation_step(spec), check]}
 
 
 def definition_json(spec: Spec) -> str:

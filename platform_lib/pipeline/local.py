@@ -1,7 +1,10 @@
 """``mlp pipeline run --target local``: the retraining pipeline's steps, one after the other, on this machine.
 
-Train with the local target (the same ``TrainingRequest`` as the pipeline's training step), evaluate with the
-same entry point as the pipeline's processing step (``python -m training.evaluation``), check the gates by
+Prepare with the Prepare step's entry point and arguments (``python -m platform_lib.pipeline.prepare``: its inputs
+downloaded from S3, its outputs uploaded to the run's prefix; a feature group's training set from the local store
+of ``mlp features`` instead of the offline store), train with the local target (the same ``TrainingRequest`` as
+the pipeline's training step, on the prepared channels), evaluate with the same entry point as the pipeline's
+evaluation step (``python -m training.evaluation``), check the gates by
 evaluating the definition's own conditions on the evaluation file, and register the version as
 ``PendingManualApproval`` in the team's package group, or stop with the gate that failed.
 """
@@ -21,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from platform_lib import outputs, registry
-from platform_lib.pipeline.definition import EVALUATION_FILE, Spec, definition, training_request
+from platform_lib.pipeline.definition import EVALUATION_FILE, Spec, definition, prepare_step, training_request
+from platform_lib.pipeline.prepare import OFFLINE_INPUT
 from platform_lib.targets.base import Progress, Target, TargetError, quiet
 from platform_lib.targets.local import parse_s3
 
@@ -29,6 +33,8 @@ COMPARE: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualTo": operator.ge, "GreaterThan": operator.gt,
     "LessThanOrEqualTo": operator.le, "LessThan": operator.lt}
 EVALUATION_COMMAND = [sys.executable, "-m", "training.evaluation"]
+PREPARE_COMMAND = [sys.executable, "-m", "platform_lib.pipeline.prepare"]
+STEPS = ("Prepare", "Train", "Evaluate", "CheckGates", "Register")
 
 
 @dataclass
@@ -80,6 +86,50 @@ def check(conditions: list[dict[str, Any]], evaluation: dict[str, Any]) -> list[
     return failed
 
 
+def _download(s3: Any, uri: str, directory: Path) -> None:
+    bucket, prefix = parse_s3(uri)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            target = directory / item["Key"][len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, item["Key"], str(target))
+
+
+def prepare(spec: Spec, s3: Any, run_id: str, features_dir: Path | None = None,
+            progress: Progress = quiet) -> dict[str, str]:
+    """Run the Prepare step's entry point with its arguments; the S3 prefix of each prepared channel."""
+    arguments = prepare_step(spec)["Arguments"]
+    bucket, key_arn = outputs.data_location(spec.team, "curated")
+    command = [*PREPARE_COMMAND, *arguments["AppSpecification"]["ContainerArguments"]]
+    if spec.features is not None:
+        if features_dir is None:
+            raise TargetError(f"model {spec.model.name} trains on feature group {spec.features.name}: give the local "
+                              f"feature store (--features-dir, as mlp features --data-dir)")
+        command += ["--local-store", str(features_dir)]
+    with tempfile.TemporaryDirectory(prefix="mlp-prepare-") as scratch:
+        base = Path(scratch)
+        for item in arguments["ProcessingInputs"]:
+            if item["InputName"] != OFFLINE_INPUT:   # locally: the local store instead
+                _download(s3, item["S3Input"]["S3Uri"], base / "input" / item["InputName"])
+        done = subprocess.run(command, env={**os.environ, "SAGEMAKER_PROCESSING_DIR": str(base)}, capture_output=True,
+                              text=True, cwd=outputs.project_root(), check=False)
+        if done.returncode != 0:
+            failure = base / "output" / "failure"
+            raise TargetError(failure.read_text() if failure.is_file() else done.stderr.strip()[-2000:])
+        if done.stdout.strip():
+            progress(done.stdout.strip())
+        prepared = {}
+        for item in arguments["ProcessingOutputConfig"]["Outputs"]:
+            channel = item["OutputName"]
+            prefix = f"{spec.prepared_uri}{run_id}/{channel}/".removeprefix(f"s3://{bucket}/")
+            folder = base / "output" / channel
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                s3.upload_file(str(path), bucket, f"{prefix}{path.relative_to(folder).as_posix()}",
+                               ExtraArgs={"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn})
+            prepared[channel] = f"s3://{bucket}/{prefix}"
+        return prepared
+
+
 def evaluate(s3: Any, model_data_url: str, progress: Progress = quiet) -> dict[str, Any]:
     """Run the evaluation step's entry point on the trained artifact; its ``evaluation.json``."""
     with tempfile.TemporaryDirectory(prefix="mlp-evaluate-") as scratch:
@@ -97,25 +147,34 @@ def evaluate(s3: Any, model_data_url: str, progress: Progress = quiet) -> dict[s
         return dict(json.loads((base / "evaluation" / EVALUATION_FILE).read_text()))
 
 
-def run(spec: Spec, target: Target, sm: Any, s3: Any, progress: Progress = quiet) -> LocalRun:
+def _failed(outcome: LocalRun, step: str, detail: str) -> LocalRun:
+    outcome.steps += [StepRecord(step, "Failed", detail),
+                      *(StepRecord(n, "Skipped") for n in STEPS[STEPS.index(step) + 1:])]
+    return outcome
+
+
+def run(spec: Spec, target: Target, sm: Any, s3: Any, progress: Progress = quiet,
+        features_dir: Path | None = None) -> LocalRun:
     """The pipeline's steps in order; a failed step stops the run (later steps are Skipped)."""
     steps = definition(spec)["Steps"]
     check_step = next(s for s in steps if s["Type"] == "Condition")
     outcome = LocalRun(spec.name)
     job = f"{spec.model.name}-retrain-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    progress(f"Prepare: {', '.join(c['InputName'] for c in steps[0]['Arguments']['ProcessingInputs'])}")
+    try:
+        channels = prepare(spec, s3, job, features_dir, progress)
+    except (TargetError, OSError) as exc:
+        return _failed(outcome, "Prepare", str(exc))
+    outcome.steps.append(StepRecord("Prepare", "Succeeded", ", ".join(channels.values())))
     progress(f"Train: {job} on the {target.name} target")
-    trained = target.train(training_request(spec, job), progress)
+    trained = target.train(training_request(spec, job, channels), progress)
     if trained.status != "Completed" or not trained.model_data_url:
-        outcome.steps += [StepRecord("Train", "Failed", trained.failure_reason or trained.status),
-                          *(StepRecord(n, "Skipped") for n in ("Evaluate", "CheckGates", "Register"))]
-        return outcome
+        return _failed(outcome, "Train", trained.failure_reason or trained.status)
     outcome.steps.append(StepRecord("Train", "Succeeded", trained.model_data_url))
     try:
         evaluation = evaluate(s3, trained.model_data_url, progress)
     except (TargetError, OSError) as exc:
-        outcome.steps += [StepRecord("Evaluate", "Failed", str(exc)),
-                          *(StepRecord(n, "Skipped") for n in ("CheckGates", "Register"))]
-        return outcome
+        return _failed(outcome, "Evaluate", str(exc))
     outcome.metrics = {k: float(v["value"]) for k, v in evaluation.get("metrics", {}).items()}
     outcome.steps.append(StepRecord("Evaluate", "Succeeded", EVALUATION_FILE))
     failed = check(check_step["Arguments"]["Conditions"], evaluation)

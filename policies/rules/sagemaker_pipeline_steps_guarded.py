@@ -1,5 +1,6 @@
 """Every job a SageMaker pipeline starts (training and processing steps, inside condition branches too) runs in
-the VPC, encrypts its volume and output with KMS and the traffic between its instances.
+the VPC, encrypts its volume and output with KMS and the traffic between its instances; a processing step (data
+preparation, evaluation) also runs network-isolated: SageMaker moves its inputs and outputs.
 
 A pipeline's jobs are created by SageMaker from the definition, not by the stack: the endpoint and model rules
 never see them, so this rule reads the definition itself."""
@@ -62,6 +63,8 @@ def processing_problems(arguments: dict[str, Any]) -> list[str]:
         problems.append("no ClusterConfig.VolumeKmsKeyId")
     if network.get("EnableInterContainerTrafficEncryption") is not True:
         problems.append("NetworkConfig.EnableInterContainerTrafficEncryption is not true")
+    if network.get("EnableNetworkIsolation") is not True:   # the workload boundary denies it at run time otherwise
+        problems.append("NetworkConfig.EnableNetworkIsolation is not true")
     return problems
 
 
@@ -94,17 +97,20 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if found:
         report_violation(f"pipeline '{name}': {'; '.join(found)}; required: every training and processing step in "
                          f"the platform's subnets and SageMaker security group, with KMS keys for its output and "
-                         f"volume and inter-container traffic encryption", None)
+                         f"volume and inter-container traffic encryption, and processing steps network-isolated",
+                         None)
 
 
 RULE = Rule(
     id="sagemaker-pipeline-steps-guarded",
-    description="The jobs of a SageMaker pipeline run in the VPC, KMS-encrypted, with encrypted inter-node traffic.",
+    description="SageMaker pipeline jobs run in the VPC, KMS-encrypted, traffic encrypted, processing jobs "
+                "network-isolated.",
     severity="high",
     control="NIST 800-53 SC-7, SC-8, SC-28",
     kind="resource",
     validate=validate,
     resource_types=frozenset({PIPELINE}),
     remediation="Generate the definition with platform_lib.pipeline (the CLI's own job requests), or set VpcConfig, "
-                "KMS keys and EnableInterContainerTrafficEncryption in each training and processing step.",
+                "KMS keys and EnableInterContainerTrafficEncryption in each training and processing step, and "
+                "EnableNetworkIsolation in each processing step.",
 )

@@ -39,16 +39,32 @@ def spec(planned) -> Spec:
 def test_the_definition_is_the_clis_requests_and_passes_every_check(spec):
     document = definition(spec)
     assert check.problems(document, spec.name) == []
-    train, evaluate, gates = document["Steps"]
+    prepare, train, evaluate, gates = document["Steps"]
     expected = SageMakerTarget(None, "fraud-dev", spec.platform, tags=spec.tags).training_job_request(  # type: ignore[arg-type]
-        training_request(spec, "x"))
+        training_request(spec, "x", {"train": "s3://b/train/", "validation": "s3://b/validation/"}))
     del expected["TrainingJobName"]
+    for channel in expected["InputDataConfig"]:
+        channel["DataSource"]["S3DataSource"]["S3Uri"] = {
+            "Get": f"Steps.Prepare.ProcessingOutputConfig.Outputs['{channel['ChannelName']}'].S3Output.S3Uri"}
     assert train == {"Name": "Train", "Type": "Training", "Arguments": expected}
     arguments = train["Arguments"]
     assert arguments["AlgorithmSpecification"]["TrainingImage"] == \
         "111111111111.dkr.ecr.eu-west-1.amazonaws.com/fraud/training:1.2.0"
-    assert arguments["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"] == \
-        "s3://fraud-dev-curated-111111111111-euw1/training/digits/train/"
+    # Prepare: the channels' files, snapshotted under the execution's id in the curated tier (data key, isolated)
+    curated, data_key = "fraud-dev-curated-111111111111-euw1", spec.team.key_arns["data"]["eu-west-1"]
+    steps = prepare["Arguments"]
+    assert [(i["InputName"], i["S3Input"]["S3Uri"]) for i in steps["ProcessingInputs"]] == [
+        ("train", f"s3://{curated}/training/digits/train/"),
+        ("validation", f"s3://{curated}/training/digits/validation/")]
+    assert steps["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == {"Std:Join": {"On": "", "Values": [
+        f"s3://{curated}/pipelines/digits/", {"Get": "Execution.PipelineExecutionId"}, "/train/"]}}
+    assert steps["ProcessingOutputConfig"]["KmsKeyId"] == steps["ProcessingResources"]["ClusterConfig"][
+        "VolumeKmsKeyId"] == data_key
+    assert steps["AppSpecification"]["ContainerEntrypoint"] == ["python", "-m", "platform_lib.pipeline.prepare"]
+    assert steps["AppSpecification"]["ContainerArguments"] == ["--channel=train", "--channel=validation"]
+    assert steps["NetworkConfig"] == {"EnableInterContainerTrafficEncryption": True, "EnableNetworkIsolation": True,
+                                      "VpcConfig": arguments["VpcConfig"]}
+    assert steps["RoleArn"] == spec.team.execution_role_arn
     assert arguments["RoleArn"] == spec.team.execution_role_arn and arguments["VpcConfig"]["Subnets"]
     assert arguments["OutputDataConfig"]["KmsKeyId"] == arguments["ResourceConfig"]["VolumeKmsKeyId"] == \
         spec.team.key_arns["models"]["eu-west-1"]
@@ -75,29 +91,39 @@ def _drop(path: list, document: dict) -> None:
 
 
 MUTATIONS = {
-    "training without a role": (lambda d: _drop(["Steps", 0, "Arguments", "RoleArn"], d),
+    "training without a role": (lambda d: _drop(["Steps", 1, "Arguments", "RoleArn"], d),
                                 "Train: CreateTrainingJob: Missing required parameter in input: \"RoleArn\""),
-    "job name set by hand": (lambda d: d["Steps"][0]["Arguments"].update(TrainingJobName="fixed"),
+    "job name set by hand": (lambda d: d["Steps"][1]["Arguments"].update(TrainingJobName="fixed"),
                              "Train: Arguments.TrainingJobName is set"),
-    "unknown processing key": (lambda d: d["Steps"][1]["Arguments"].update(ProcessingJobTimeout=60),
+    "unknown processing key": (lambda d: d["Steps"][2]["Arguments"].update(ProcessingJobTimeout=60),
                                "Unknown parameter in input: \"ProcessingJobTimeout\""),
     "instance count as text": (
-        lambda d: d["Steps"][0]["Arguments"]["ResourceConfig"].update(InstanceCount="1"),
+        lambda d: d["Steps"][1]["Arguments"]["ResourceConfig"].update(InstanceCount="1"),
         "Invalid type for parameter ResourceConfig.InstanceCount"),
-    "unknown condition": (lambda d: d["Steps"][2]["Arguments"]["Conditions"][0].update(Type="AtLeast"),
-                          "Steps/2/Arguments/Conditions/0/Type: 'AtLeast' is not one of"),
-    "dangling dependency": (lambda d: d["Steps"][1].update(DependsOn=["Training"]),
+    "unknown condition": (lambda d: d["Steps"][3]["Arguments"]["Conditions"][0].update(Type="AtLeast"),
+                          "Steps/3/Arguments/Conditions/0/Type: 'AtLeast' is not one of"),
+    "dangling dependency": (lambda d: d["Steps"][2].update(DependsOn=["Training"]),
                             "Evaluate: DependsOn names no step 'Training'"),
     "unknown property file": (
-        lambda d: d["Steps"][2]["Arguments"]["Conditions"][0]["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(
+        lambda d: d["Steps"][3]["Arguments"]["Conditions"][0]["LeftValue"]["Std:JsonGet"]["PropertyFile"].update(
             Get="Steps.Evaluate.PropertyFiles.Metrics"),
         "'Steps.Evaluate.PropertyFiles.Metrics' names no property file of step Evaluate"),
-    "duplicate step name": (lambda d: d["Steps"][1].update(Name="Train"), "step name 'Train' is used twice"),
-    "bad step name": (lambda d: d["Steps"][0].update(Name="train step"), "Steps/0/Name: 'train step' does not match"),
+    "duplicate step name": (lambda d: d["Steps"][2].update(Name="Train"), "step name 'Train' is used twice"),
+    "bad step name": (lambda d: d["Steps"][1].update(Name="train step"), "Steps/1/Name: 'train step' does not match"),
     "registration without containers": (
-        lambda d: _drop(["Steps", 2, "Arguments", "IfSteps", 0, "Arguments", "InferenceSpecification", "Containers"],
+        lambda d: _drop(["Steps", 3, "Arguments", "IfSteps", 0, "Arguments", "InferenceSpecification", "Containers"],
                         d),
         "Register: CreateModelPackage: Missing required parameter in InferenceSpecification: \"Containers\""),
+    "training reads an output Prepare does not write": (
+        lambda d: d["Steps"][1]["Arguments"]["InputDataConfig"][0]["DataSource"]["S3DataSource"].update(
+            S3Uri={"Get": "Steps.Prepare.ProcessingOutputConfig.Outputs['training'].S3Output.S3Uri"}),
+        "names no output of step Prepare"),
+    "too many container arguments": (
+        lambda d: d["Steps"][0]["Arguments"]["AppSpecification"].update(ContainerArguments=["--channel=x"] * 101),
+        "Prepare: CreateProcessingJob: AppSpecification.ContainerArguments has 101 items; at most 100"),
+    "prepare without its entry point": (
+        lambda d: d["Steps"][0]["Arguments"]["AppSpecification"].update(ContainerEntrypoint="python"),
+        "Invalid type for parameter AppSpecification.ContainerEntrypoint"),
 }
 
 
@@ -160,7 +186,7 @@ def test_show_prints_the_definition_of_the_stack_file(mlp, tmp_path):
     code, output = mlp("pipeline", "show", "--stack", "fraud-dev", "--model", "digits", "--stacks-dir", str(stacks))
     assert code == 0, output
     shown = json.loads(output)
-    assert shown["Steps"][2]["Arguments"]["Conditions"][0]["RightValue"] == 0.9
+    assert shown["Steps"][3]["Arguments"]["Conditions"][0]["RightValue"] == 0.9
     assert check.problems(shown) == []
 
 
@@ -205,7 +231,8 @@ def test_local_run_trains_evaluates_checks_and_registers_pending(mlp, team, tmp_
     assert code == 0, output
     run = json.loads(output[output.index("{\n"):])
     assert [(s["name"], s["status"]) for s in run["steps"]] == [
-        ("Train", "Succeeded"), ("Evaluate", "Succeeded"), ("CheckGates", "Succeeded"), ("Register", "Succeeded")]
+        ("Prepare", "Succeeded"), ("Train", "Succeeded"), ("Evaluate", "Succeeded"), ("CheckGates", "Succeeded"),
+        ("Register", "Succeeded")]
     assert run["package"]["status"] == "PendingManualApproval" and run["package"]["version"] == 1
     assert run["package"]["metrics"]["validation_accuracy"] == pytest.approx(run["metrics"]["validation_accuracy"])
     assert len(_packages(team)) == 1
@@ -244,3 +271,48 @@ def test_the_evaluation_step_writes_the_cards_metrics_or_fails_with_a_reason(tmp
     _archive(tmp_path / "model" / "model.tar.gz", {"model.pt": "w", "code/model_card.json": card})
     assert evaluation.main() == 1
     assert "holds no model_card.json at its top level" in (tmp_path / "evaluation" / "failure").read_text()
+
+
+@pytest.mark.slow
+def test_local_run_of_a_feature_store_model_prepares_its_training_set_from_the_local_store(mlp, team, tmp_path):
+    """fraud-dev's scorer: labels under labels/scorer/ on (moto) S3, features in the local store of mlp features;
+    Prepare builds the point-in-time sets, the fraud example trains on them, the version is registered pending."""
+    from platform_lib.config.loader import load_stack_file
+    from platform_lib.features.client import FeatureClient
+    from platform_lib.features.local import LocalBackend
+    from training.examples.fraud import transactions
+
+    stacks = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", stacks)
+    path = stacks / "Pulumi.fraud-dev.yaml"
+    path.write_text(path.read_text().replace('gates: ["validation_accuracy >= 0.9"]',
+                                             'gates: ["validation_accuracy >= 0.5"]')
+                    .replace("hyperparameters: {sagemaker_program: training.examples.fraud}",
+                             'hyperparameters: {sagemaker_program: training.examples.fraud, epochs: "3"}'))
+    files = transactions.write(tmp_path / "data", cards=60)
+    declared = load_stack_file(path).config.features  # type: ignore[union-attr]
+    backend = LocalBackend(tmp_path / "features")
+    assert FeatureClient(declared, backend).ingest("transactions", files["features"]).ok
+    backend.close()
+    s3 = team.aws.client("s3")
+    bucket, key = outputs.data_location(team.outputs, "curated")
+    for channel in ("train", "validation"):
+        s3.upload_file(str(files[channel]), bucket, f"labels/scorer/{channel}/batch-1.csv",
+                       ExtraArgs={"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key})
+    team.aws.client("sagemaker").create_model_package_group(ModelPackageGroupName="fraud-dev-scorer")
+
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", "--model", "scorer", "--stacks-dir", str(stacks),
+                       "--features-dir", str(tmp_path / "features"), "--json")
+    assert code == 0, output
+    run = json.loads(output[output.index("{\n"):])
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("Prepare", "Succeeded"), ("Train", "Succeeded"), ("Evaluate", "Succeeded"), ("CheckGates", "Succeeded"),
+        ("Register", "Succeeded")]
+    prepared = run["steps"][0]["detail"].split(", ")
+    assert prepared[0].startswith(f"s3://{bucket}/pipelines/scorer/scorer-retrain-") and prepared[0].endswith("/train/")
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prepared[0].split("/", 3)[3])["Contents"]
+    assert [o["Key"].rsplit("/", 1)[-1] for o in listed] == ["transactions.csv"]
+    body = s3.get_object(Bucket=bucket, Key=listed[0]["Key"])["Body"].read().decode()
+    assert body.splitlines()[0] == "card_id,event_time,is_fraud,amount,merchant_category,count_24h,amount_24h," \
+                                   "feature_event_time"
+    assert run["package"]["status"] == "PendingManualApproval"

@@ -52,6 +52,7 @@ def target_arn(view, resource, account: str, action: str) -> str | None:
         "aws:cloudwatch/eventRule:EventRule": ("events", "rule/{}", "name"),
         "aws:sagemaker/pipeline:Pipeline": ("sagemaker", "pipeline/{}", "pipelineName"),   # issue 14
         "aws:scheduler/schedule:Schedule": ("scheduler", "schedule/default/{}", "name"),
+        "aws:cloudwatch/eventTarget:EventTarget": ("events", "rule/{}", "rule"),   # issue 14: the new-data trigger
     }
     if resource.type == "aws:ecr/repository:Repository" and action.startswith("kms:"):
         return inputs["encryptionConfigurations"][0]["kmsKey"]   # ECR's grant on the repository's key

@@ -174,7 +174,7 @@ MUTATIONS = {
     # Issue 14: a retraining step edited by hand to write its model without the KMS key.
     "sagemaker-pipeline-steps-guarded": ("fraud-prod", "fraud-prod-digits-retrain", rewrite_policy(
         "fraud-prod-digits-retrain", "aws:sagemaker/pipeline:Pipeline", "pipelineDefinition",
-        lambda doc: doc["Steps"][0]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
+        lambda doc: doc["Steps"][1]["Arguments"]["OutputDataConfig"].pop("KmsKeyId"))),
     **SERVING_MUTATIONS,
 }
 
@@ -195,6 +195,10 @@ K8S_SERVING_MUTATIONS = {
         r, "vision-prod-defects-k8s-euw1-pdb", "kubernetes:policy/v1:PodDisruptionBudget")),
 }
 MUTATIONS.update(K8S_SERVING_MUTATIONS)
+# Issue 14: the new-data trigger's role widened from its pipeline to every pipeline of the account.
+MUTATIONS["sagemaker-pipeline-starter-scoped"] = ("fraud-dev", "fraud-dev-scorer-new-data", rewrite_policy(
+    "fraud-dev-scorer-new-data-policy", "aws:iam/rolePolicy:RolePolicy", "policy",
+    lambda doc: doc["Statement"][0].update(Resource="arn:aws:sagemaker:eu-west-1:111111111111:pipeline/*")))
 
 def test_every_rule_has_a_mutation():
     from policies.pack import RULES

@@ -84,7 +84,8 @@ def pipeline(train: dict[str, Any] | None = None, evaluate: dict[str, Any] | Non
                 "EnableInterContainerTrafficEncryption": True, **(train or {})}
     processing = {"ProcessingOutputConfig": {"KmsKeyId": KEY},
                   "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.g5.xlarge"}},   # local NVMe
-                  "NetworkConfig": {"VpcConfig": VPC, "EnableInterContainerTrafficEncryption": True},
+                  "NetworkConfig": {"VpcConfig": VPC, "EnableInterContainerTrafficEncryption": True,
+                                    "EnableNetworkIsolation": True},
                   **(evaluate or {})}
     register = {"Name": "Register", "Type": "RegisterModel", "Arguments": {}}
     steps = [{"Name": "Train", "Type": "Training", "Arguments": training},
@@ -110,6 +111,8 @@ def test_pipeline_with_guarded_steps_is_compliant(kit):
                                           "EnableInterContainerTrafficEncryption": True}}),
      "step 'Evaluate': VpcConfig without Subnets"),   # inside the condition's branch
     (pipeline(evaluate={"ProcessingOutputConfig": {"Outputs": []}}), "no ProcessingOutputConfig.KmsKeyId"),
+    (pipeline(evaluate={"NetworkConfig": {"VpcConfig": VPC, "EnableInterContainerTrafficEncryption": True}}),
+     "step 'Evaluate': NetworkConfig.EnableNetworkIsolation is not true"),
     ({"pipelineName": "p", "pipelineDefinitionS3Location": {"bucket": "b", "objectKey": "k"}}, "is not inline"),
 ])
 def test_pipeline_step_outside_the_guardrails_is_reported(kit, props, problem):

@@ -60,9 +60,10 @@ IMAGE = r"^[a-z0-9][a-z0-9._/-]{0,254}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha25
 
 
 class Retraining(Model):
-    """A SageMaker Pipeline that retrains the model on a schedule and registers a version that meets its gates
-    as ``PendingManualApproval`` (``platform_lib/pipeline``). Its data is ``s3://<curated>/<dataPrefix>{train,
-    validation}/``; its image an ECR repository path of the platform's registry in the primary region."""
+    """A SageMaker Pipeline that retrains the model on a schedule, on new data, or both, and registers a version that
+    meets its gates as ``PendingManualApproval`` (``platform_lib/pipeline``). Its data is ``s3://<curated>/
+    <dataPrefix>{train,validation}/`` (label events when ``featureGroup`` is set); its image an ECR repository path
+    of the platform's registry in the primary region."""
 
     image: str = Field(pattern=IMAGE, description="training image: ECR repository path with a tag or digest")
     serving_image: str = Field(pattern=IMAGE, description="the image the registered version is served with")
@@ -74,6 +75,22 @@ class Retraining(Model):
     data_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9!_.*'()/-]+/$",
                                     description="default training/<model>/ in the curated bucket")
     hyperparameters: dict[str, str] = Field(default_factory=dict, description="values are strings, as SageMaker's")
+    feature_group: str | None = Field(
+        default=None, description="a declared feature group (with an offline store): the pipeline's Prepare step "
+        "builds its point-in-time training set for the label events under <dataPrefix><channel>/, as `mlp train "
+        "--channel NAME=features:GROUP@LABELS` does; none: the channels' files are taken as they are")
+    on_new_data: bool = Field(default=False, description="also start the pipeline when an object is created under "
+                              "dataPrefix in the curated bucket (S3 -> EventBridge); with or without a schedule")
+    new_data_marker: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9!_.()'-]{1,64}$", description="with onNewData: only an object whose name "
+        "ends so starts it (e.g. _READY, written after a batch of files), not every file of the batch")
+
+    @model_validator(mode="after")
+    def _marker_needs_the_trigger(self) -> Retraining:
+        if self.new_data_marker is not None and not self.on_new_data:
+            raise Invalid("newDataMarker only applies to the new-data trigger: set onNewData: true, or remove it",
+                          at=("newDataMarker",))
+        return self
 
 
 class ModelDeclaration(Model):
@@ -81,6 +98,18 @@ class ModelDeclaration(Model):
     description: str = Field(min_length=1, max_length=1000)
     gates: list[Annotated[Gate, Field()]] = Field(default_factory=list)
     retraining: Retraining | None = None
+
+    @model_validator(mode="after")
+    def _trigger_does_not_see_the_pipelines_writes(self) -> ModelDeclaration:
+        """Prepare writes under ``pipelines/<model>/`` in the curated bucket: a new-data trigger there would loop."""
+        retraining = self.retraining
+        if retraining is not None and retraining.on_new_data and retraining.data_prefix:
+            own = f"pipelines/{self.name}/"
+            if own.startswith(retraining.data_prefix) or retraining.data_prefix.startswith(own):
+                raise Invalid(f"dataPrefix {retraining.data_prefix} overlaps {own}, where the pipeline writes its "
+                              f"prepared channels: with onNewData each run would start the next", at=(
+                                  "retraining", "dataPrefix"))
+        return self
 
     @model_validator(mode="after")
     def _retraining_is_gated(self) -> ModelDeclaration:

@@ -88,6 +88,23 @@ class TeamConfig(StackBase):
         return self
 
     @model_validator(mode="after")
+    def _retraining_reads_declared_features(self) -> TeamConfig:
+        """A retraining pipeline's feature group is one of the team's, with an offline store (training sets)."""
+        groups = {group.name: group for group in self.features.groups}
+        for index, model in enumerate(self.model_registry.models):
+            wanted = model.retraining.feature_group if model.retraining else None
+            if wanted is None:
+                continue
+            at = ("modelRegistry", "models", index, "retraining", "featureGroup")
+            if wanted not in groups:
+                raise Invalid(f"{wanted!r} is not a feature group of this stack (ml-platform:features.groups: "
+                              f"{', '.join(groups) or 'none'})", at=at)
+            if not groups[wanted].offline_store.enabled:
+                raise Invalid(f"feature group {wanted!r} has no offline store; training sets are built from it",
+                              at=at)
+        return self
+
+    @model_validator(mode="after")
     def _serving_fits_the_environment(self) -> TeamConfig:
         """Each model's regions are serving regions (all of them unless it says); prod serves from at
         least 2 instances and, on SageMaker, rolls out gradually, captures data and watches its drift."""
