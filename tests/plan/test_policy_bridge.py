@@ -195,6 +195,9 @@ K8S_SERVING_MUTATIONS = {
         r, "vision-prod-defects-k8s-euw1-pdb", "kubernetes:policy/v1:PodDisruptionBudget")),
 }
 MUTATIONS.update(K8S_SERVING_MUTATIONS)
+# Issue 12 items 3-4: the Kubernetes model's regional door (an internal NLB per region).
+MUTATIONS["elb-network-load-balancer-internal"] = ("vision-prod", "vision-prod-defects-nlb-use1", set_input(
+    "vision-prod-defects-nlb-use1", "aws:lb/loadBalancer:LoadBalancer", "internal", False))
 
 def test_every_rule_has_a_mutation():
     from policies.pack import RULES
