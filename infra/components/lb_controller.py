@@ -5,7 +5,10 @@ an internal NLB, its target group and listener, an API Gateway VPC link). Pod IP
 rollout and scale event, so something in the cluster must keep the target group's targets equal to the
 Service's ready pods: the controller's TargetGroupBinding reconciler does exactly that. Nothing else of
 the controller is used: no IngressClass, no Service controller (no load balancer is ever created from a
-Service of type LoadBalancer), no Shield/WAF, no backend security group, no Service mutating webhook.
+Service of type LoadBalancer), no Shield/WAF, no backend security group, no Service mutating webhook. Its
+pod webhook adds a readiness gate to serving pods in namespaces labelled
+`elbv2.k8s.aws/pod-readiness-gate-inject=enabled` (team namespaces): a rolling update then waits until the
+new pod is healthy in the target group before it stops an old one.
 
 So its IRSA role holds the controller's documented TargetGroupBinding-only subset, narrowed further:
 describe calls (which IAM authorises on no resource) and target (de)registration only on this
@@ -57,6 +60,9 @@ def chart_values(cluster_name: str, region: str, vpc_id: str, role_arn: str, sys
         "createIngressClassResource": False, "enableServiceMutatorWebhook": False,
         "enableShield": False, "enableWaf": False, "enableWafv2": False,
         "enableBackendSecurityGroup": False,
+        # The pod webhook adds the NLB readiness gate in team namespaces (label in tenancy.py); if the controller
+        # is down, pods are still created (without the gate) instead of every team pod being refused.
+        "podMutatorWebhookConfig": {"failurePolicy": "Ignore"},
         "controllerConfig": {"featureGates": {"EnableServiceController": False}},
     }
 
