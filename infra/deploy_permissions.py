@@ -36,11 +36,13 @@ UNSCOPED = (
     "eks:DescribeAddonVersions", "autoscaling:Describe*",
     "ecr:PutReplicationConfiguration", "ecr:DescribeRegistry", "application-autoscaling:Describe*",
     "cloudwatch:DescribeAlarms", "acm:RequestCertificate", "route53:CreateHealthCheck",
+    "elasticloadbalancing:Describe*",
 )
 
 
 SERVING_SERVICES = ("acm:*", "route53:*", "apigateway:*")
-OPERATIONS_SERVICES = ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets", "scheduler")
+OPERATIONS_SERVICES = ("sagemaker", "athena", "eks", "ecr", "sns", "cloudwatch", "events", "budgets", "scheduler",
+                       "elasticloadbalancing")
 
 
 def _matches(action: str, patterns: str | tuple[str, ...]) -> bool:
@@ -127,20 +129,22 @@ S3_BUCKET_PATTERNS = ("s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucket*", "s3:
                       "s3:Put*Configuration")
 
 
-def verb_patterns(actions: Iterable[str]) -> list[str]:
+def verb_patterns(actions: Iterable[str], nouns: bool = True) -> list[str]:
     """`ec2:CreateVpc`, `ec2:CreateSubnet` -> `ec2:Create*` (KMS actions stay exact, S3 ones exact or a
     bucket-level pattern): a ceiling that new types of a known verb and scope fit under, so adding one
-    rarely needs a boundary change."""
-    return sorted({_ceiling_pattern(action, service, name)
+    rarely needs a boundary change. Without `nouns` (actions on every resource), no NOUN_SERVICES pattern."""
+    return sorted({_ceiling_pattern(action, service, name, nouns)
                    for action, (service, name) in ((a, a.split(":", 1)) for a in actions)})
 
 
-# Services of one resource type in the ceiling: their noun, shorter than their verbs.
-NOUN_SERVICES = {"scheduler": "scheduler:*Schedule"}
+# Services of one resource type in the ceiling: their noun, shorter than their verbs. Elastic Load Balancing
+# (the serving NLBs, target groups and listeners) holds no data and its scope is this environment's names
+# (`Operations`): the service, shorter than its six verbs; its Describe* stay on the unscoped statement.
+NOUN_SERVICES = {"scheduler": "scheduler:*Schedule", "elasticloadbalancing": "elasticloadbalancing:*"}
 
 
-def _ceiling_pattern(action: str, service: str, name: str) -> str:
-    if service in NOUN_SERVICES and fnmatchcase(action, NOUN_SERVICES[service]):
+def _ceiling_pattern(action: str, service: str, name: str, nouns: bool = True) -> str:
+    if nouns and service in NOUN_SERVICES and fnmatchcase(action, NOUN_SERVICES[service]):
         return NOUN_SERVICES[service]
     if service == "s3":
         return next((p for p in S3_BUCKET_PATTERNS if fnmatchcase(action, p)), action)
@@ -224,7 +228,7 @@ NOUN_CEILING = {
 
 def _ceiling_actions(sid: str, actions: list[str]) -> list[str]:
     if sid not in NOUN_CEILING:
-        return verb_patterns(actions)
+        return verb_patterns(actions, nouns=sid != "Unscoped")
     outside = [a for a in actions if not any(fnmatchcase(a, p) for p in NOUN_CEILING[sid])]
     if outside:
         raise KeyError(f"deploy action(s) {outside} fit no pattern of {sid} in NOUN_CEILING")

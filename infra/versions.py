@@ -95,3 +95,8 @@ def ami_release(kubernetes_version: str) -> str:
 
 def cluster_autoscaler_image(kubernetes_version: str) -> str:
     return CLUSTER_AUTOSCALER_IMAGES[kubernetes_version]
+
+EKS_CHARTS_REPOSITORY: Final = "https://aws.github.io/eks-charts"
+LOAD_BALANCER_CONTROLLER_CHART: Final = "3.5.0"
+"""AWS Load Balancer Controller chart (app v3.5.0; github.com/kubernetes-sigs/aws-load-balancer-controller
+releases, `helm search repo eks/aws-load-balancer-controller --versions`), used for TargetGroupBinding only."""

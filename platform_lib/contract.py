@@ -52,6 +52,7 @@ class ClusterOutputs(Contract):
     vpc_cidr: str
     node_role_arn: str
     gpu_pools: list[GpuPool] = Field(default_factory=list)   # older platforms: none known
+    node_security_group_id: str | None = None   # older platforms: none (no front door for Kubernetes models)
 
     def gpu_pool(self, name: str | None, gpus: int) -> GpuPool | None:
         """The pool called ``name``, else the first whose nodes hold ``gpus``; None if none fits."""

@@ -315,6 +315,16 @@ MODELS: dict[str, Model] = {
     **{token: _free(key) for key, tokens in NO_CHARGE.items() for token in tokens},
 }
 
+# Front doors of models served on Kubernetes (issue 12): an internal NLB per model and region.
+NO_CHARGE.update({"elb-configuration": ("aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener"),
+                  "apigateway-vpc-link": ("aws:apigatewayv2/vpcLink:VpcLink",)})
+MODELS.update({
+    "aws:lb/loadBalancer:LoadBalancer": lambda i, p: p.hourly("nlb", 1, None, "nlb-lcu"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _free("vpc"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _free("vpc"),
+    **{token: _free(key) for key in ("elb-configuration", "apigateway-vpc-link") for token in NO_CHARGE[key]},
+})
+
 
 # -- estimates ------------------------------------------------------------------------------------
 

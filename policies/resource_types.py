@@ -72,6 +72,13 @@ _PLAN_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCnBsYW4KLS0tLS1FTkQgQ0VSVElGSUNB
 _TAG_SAGEMAKER = ("sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags")
 
 
+def _ELB_WRITE(noun: str) -> tuple[str, ...]:  # noqa: N802 (reads like the other shared tuples)
+    """Create, delete, describe and tag an Elastic Load Balancing v2 resource."""
+    return (f"elasticloadbalancing:Create{noun}", f"elasticloadbalancing:Delete{noun}",
+            f"elasticloadbalancing:Describe{noun}s", "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:RemoveTags", "elasticloadbalancing:DescribeTags")
+
+
 def _types(*types: ResourceType) -> Mapping[str, ResourceType]:
     registry = {t.token: t for t in types}
     if len(registry) != len(types):
@@ -313,7 +320,8 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                    "endpoint": "https://{digest}A1B2C3D4E5F6A7B.gr7.{region}.eks.amazonaws.com",
                    "certificateAuthority": {"data": _PLAN_CA}, "status": "ACTIVE", "platformVersion": "eks.1",
                    "identities": [{"oidcs": [
-                       {"issuer": "https://oidc.eks.{region}.amazonaws.com/id/{digest}A1B2C3D4E5F6A7B"}]}]},
+                       {"issuer": "https://oidc.eks.{region}.amazonaws.com/id/{digest}A1B2C3D4E5F6A7B"}]}],
+                   "vpcConfig": {"clusterSecurityGroupId": "sg-0{digest}"}},
                deploy_actions=("eks:CreateCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
                                "eks:UpdateClusterVersion", "eks:DeleteCluster", "eks:TagResource",
                                "eks:UntagResource", "eks:ListTagsForResource", "eks:DescribeUpdate",
@@ -434,6 +442,38 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                deploy_actions=("sagemaker:CreateMonitoringSchedule", "sagemaker:DescribeMonitoringSchedule",
                                "sagemaker:UpdateMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule",
                                *_TAG_SAGEMAKER)),
+    # front doors of models served on Kubernetes (infra/components/service_door.py)
+    _blueprint("aws:lb/loadBalancer:LoadBalancer", physical_name="name", name_scope="region",
+               arn="arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/net/{name}/{digest}",
+               id="arn:aws:elasticloadbalancing:{region}:{account}:loadbalancer/net/{name}/{digest}",
+               outputs={"dnsName": "{name}-{digest}.elb.{region}.amazonaws.com", "zoneId": "Z{digest}",
+                        "arnSuffix": "net/{name}/{digest}"},
+               deploy_actions=(*_ELB_WRITE("LoadBalancer"), "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                               "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                               "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+                               "elasticloadbalancing:DescribeCapacityReservation", "iam:CreateServiceLinkedRole",
+                               "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")),
+    _blueprint("aws:lb/targetGroup:TargetGroup", physical_name="name", name_scope="region",
+               arn="arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/{digest}",
+               id="arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{name}/{digest}",
+               outputs={"arnSuffix": "targetgroup/{name}/{digest}"},
+               deploy_actions=(*_ELB_WRITE("TargetGroup"), "elasticloadbalancing:DescribeTargetGroupAttributes",
+                               "elasticloadbalancing:ModifyTargetGroup",
+                               "elasticloadbalancing:ModifyTargetGroupAttributes")),
+    _blueprint("aws:lb/listener:Listener",
+               arn="arn:aws:elasticloadbalancing:{region}:{account}:listener/net/{digest}",
+               id="arn:aws:elasticloadbalancing:{region}:{account}:listener/net/{digest}",
+               deploy_actions=(*_ELB_WRITE("Listener"), "elasticloadbalancing:ModifyListener",
+                               "elasticloadbalancing:DescribeListenerAttributes",
+                               "elasticloadbalancing:ModifyListenerAttributes")),
+    *(_blueprint(f"aws:vpc/securityGroup{way}Rule:SecurityGroup{way}Rule", id_prefix="sgr",
+                 deploy_actions=(f"ec2:AuthorizeSecurityGroup{way}", f"ec2:RevokeSecurityGroup{way}",
+                                 "ec2:DescribeSecurityGroupRules", "ec2:ModifySecurityGroupRules", *_TAG_EC2))
+      for way in ("Ingress", "Egress")),
+    _blueprint("aws:apigatewayv2/vpcLink:VpcLink", id="{digest}", arn="arn:aws:apigateway:{region}::/vpclinks/{digest}",
+               deploy_actions=("apigateway:POST", "apigateway:GET", "apigateway:PATCH", "apigateway:DELETE",
+                               "apigateway:PUT", "iam:CreateServiceLinkedRole", "ec2:DescribeSubnets",
+                               "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs")),
     # Issue 14: a retraining pipeline started by new data (S3 -> EventBridge -> StartPipelineExecution).
     _blueprint("aws:s3/bucketNotification:BucketNotification", id="{inputs[bucket]}",
                deploy_actions=("s3:PutBucketNotification", "s3:GetBucketNotification")),

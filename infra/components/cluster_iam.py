@@ -61,11 +61,13 @@ NODE_UNSCOPED_ACTIONS = [
     "ec2:ModifyNetworkInterfaceAttribute", "ec2:*SecurityGroup", "ec2:*SecurityGroupIngress",
     "ec2:ModifyInstanceAttribute", "ec2:*Tags", "ec2:*Volume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot",
     "ec2:EnableFastSnapshotRestores", "autoscaling:UpdateAutoScalingGroup",
+    "elasticloadbalancing:DescribeTarget*",
 ]
 """What the workload boundary must also admit on any resource for the compute plane's roles (EKS cluster
 role, node role, EBS CSI driver, cluster autoscaler, CloudWatch agent); the roles' own policies grant less.
 Infix patterns keep the boundary under the managed-policy size limit (it holds every workload's ceiling).
-No Elastic Load Balancing: the blueprint creates no Service of type LoadBalancer (serving is SageMaker)."""
+Elastic Load Balancing only for the load balancer controller's TargetGroupBinding (`lb_controller.py`): it
+describes target groups and their targets here, and changes targets only by `boundary_statements`."""
 
 
 def boundary_statements(account: str) -> list[Statement]:
@@ -75,6 +77,8 @@ def boundary_statements(account: str) -> list[Statement]:
               f"arn:aws:autoscaling:*:{account}:autoScalingGroup:*:autoScalingGroupName/*", sid="ClusterAutoscaler"),
         allow(["kms:ListGrants", "kms:RevokeGrant"], f"arn:aws:kms:*:{account}:key/*",
               sid="EksSecretsKey"),
+        allow(["elasticloadbalancing:*Targets", "elasticloadbalancing:ModifyTargetGroup*"],
+              f"arn:aws:elasticloadbalancing:*:{account}:targetgroup/*"),   # no sid: the boundary is near 6,144
     ]
 
 

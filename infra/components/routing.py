@@ -1,11 +1,17 @@
 """`ModelRoute`: one stable HTTPS hostname per served model, routed to the nearest healthy region.
 
-Per serving region, a front door: an API Gateway REST API (regional) whose `POST /invocations` calls
-SageMaker runtime `InvokeEndpoint` on that region's endpoint through a role that may do only that, with
-IAM authorisation (callers sign with SigV4, as they do for SageMaker itself); a custom domain with an ACM
-certificate validated by DNS in the team's hosted zone and the TLS 1.2 policy; access logs in a log group
-under the platform's logs key; and `GET /ping`, unauthenticated, which answers
-`{"status": "InService", "region": "<region>"}` from SageMaker's `DescribeEndpoint` and nothing else.
+Per serving region, a front door: an API Gateway REST API (regional) with IAM-authorised `POST /invocations`
+(callers sign with SigV4, as they do for SageMaker itself); a custom domain with an ACM certificate
+validated by DNS in the team's hosted zone and the TLS 1.2 policy; access logs in a log group under the
+platform's logs key; and `GET /ping`, unauthenticated, which answers
+`{"status": "InService", "region": "<region>"}` when the model behind the door is in service.
+
+Doors differ only in their backend (the two integrations):
+- `SageMakerBackend`: `/invocations` calls SageMaker runtime `InvokeEndpoint` on the region's endpoint
+  through a role that may do only that; `/ping` answers from SageMaker's `DescribeEndpoint`.
+- `ServiceBackend` (a model served on Kubernetes): both are proxied through an API Gateway VPC link (V2)
+  to the region's internal NLB (`infra/components/service_door.py`) whose targets are the Service's pods;
+  `/ping` is the serving container's own `/ping` (200 once the model is loaded), so health is the pods'.
 A SigV4 signature is scoped to one region, so callers sign for the region `/ping` names (the
 library's `FrontDoorClient` does, and re-signs once if a failover moved them).
 
@@ -13,7 +19,7 @@ Route 53 answers the hostname with a latency record per region, each tied to a c
 that is healthy only while both of its children are: an HTTPS check of `/ping` on the region's
 execute-api address (the door answers and SageMaker says the endpoint is in service), and a check of a
 CloudWatch alarm on the share of the door's answers that are 5xx (real traffic is failing). A private
-SageMaker endpoint cannot be probed from the internet, so the door's `/ping` stands in for it.
+SageMaker endpoint or an internal NLB cannot be probed from the internet, so the door's `/ping` stands in.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -41,14 +48,16 @@ ACCESS_LOG_FORMAT = json.dumps({
     "integrationError": "$context.integration.error",
 }, separators=(",", ":"))
 # SageMaker's answers mapped to the caller's: its 4xx stay client errors, its 5xx (and throttling) are 5xx.
-RESPONSES = {"200": None, "400": r"4\d{2}", "503": r"5\d{2}"}
+RESPONSES = {"200": None, "400": r"4\d{2}", "503": r"5\d{2}"}   # status codes of the backend
 ROUTES = "invocations:POST:AWS_IAM,ping:GET:NONE;v1"   # change it when the routes change: the stage redeploys
+INTEGRATION_TIMEOUT_MS = 29000
+PING_TIMEOUT_MS = 5000
 
 
-def ping_template(region: str) -> str:
-    """`/ping`'s answer: the endpoint's status and the door's region, which IAM callers sign for (SigV4
+def ping_template(region: str, status: str = "$input.path('$.EndpointStatus')") -> str:
+    """`/ping`'s answer: the backend's status and the door's region, which IAM callers sign for (SigV4
     scopes a signature to one region, and the hostname may answer from any)."""
-    return "{\"status\": \"$input.path('$.EndpointStatus')\", \"region\": \"" + region + "\"}"
+    return "{\"status\": \"" + status + "\", \"region\": \"" + region + "\"}"
 
 
 def hostname(model: str, team: str, environment: str, zone: str) -> str:
@@ -58,10 +67,83 @@ def hostname(model: str, team: str, environment: str, zone: str) -> str:
 
 
 @dataclass(frozen=True)
+class SageMakerBackend:
+    """A SageMaker endpoint: API Gateway calls its runtime with a role that may only invoke and describe it."""
+
+    endpoint_name: pulumi.Input[str]
+    ping_status = "$input.path('$.EndpointStatus')"   # DescribeEndpoint's status: InService, Updating ...
+    proxy = False                                       # answers are mapped (SageMaker's errors to the caller's)
+
+    @property
+    def key(self) -> pulumi.Input[str]:
+        return self.endpoint_name
+
+    def integration(self, door: FrontDoor, region: str, path: str) -> dict[str, Any]:
+        assert door.role is not None, "prepare() made the role"
+        if path == "ping":
+            return {"type": "AWS", "integration_http_method": "POST",
+                    "uri": f"arn:aws:apigateway:{region}:api.sagemaker:action/DescribeEndpoint",
+                    "credentials": door.role.arn, "passthrough_behavior": "NEVER",
+                    "request_templates": {"application/json": pulumi.Output.json_dumps(
+                        {"EndpointName": self.endpoint_name})}}
+        return {"type": "AWS", "integration_http_method": "POST",
+                "uri": pulumi.Output.concat(f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/",
+                                            self.endpoint_name, "/invocations"),
+                "credentials": door.role.arn, "passthrough_behavior": "WHEN_NO_MATCH",
+                "timeout_milliseconds": INTEGRATION_TIMEOUT_MS, "request_parameters": {
+                    "integration.request.header.Content-Type": "method.request.header.Content-Type",
+                    "integration.request.header.Accept": "method.request.header.Accept"}}
+
+    def prepare(self, door: FrontDoor, args: ModelRouteArgs, region: str, child: pulumi.ResourceOptions) -> None:
+        names, model = args.names, args.model
+        role_name = names.resource(f"{model}-api", region)
+        door.role = aws.iam.Role(
+            role_name, name=role_name, description=f"API Gateway calls SageMaker for {model} in {region}",
+            assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("apigateway.amazonaws.com",
+                                                                              names.account_id)),
+            permissions_boundary=args.permissions_boundary, opts=child)
+        endpoint_arn = pulumi.Output.concat(f"arn:aws:sagemaker:{region}:{names.account_id}:endpoint/",
+                                            self.endpoint_name)
+        aws.iam.RolePolicy(
+            f"{role_name}-policy", role=door.role.id, opts=child,
+            policy=pulumi.Output.json_dumps(endpoint_arn.apply(lambda arn: documents.document(
+                documents.allow(["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"], arn, sid="OneEndpoint")))))
+
+
+@dataclass(frozen=True)
+class ServiceBackend:
+    """A Kubernetes Service behind an internal NLB, reached through an API Gateway VPC link (V2): the
+    requests go to the pods as they are (`HTTP_PROXY`), `/ping` is the pods' own."""
+
+    vpc_link_id: pulumi.Input[str]
+    load_balancer_arn: pulumi.Input[str]
+    load_balancer_dns: pulumi.Input[str]      # the Host header API Gateway sends
+    ping_status = "InService"                   # a pod answered `/ping` 200: its model is loaded
+    proxy = True
+
+    @property
+    def key(self) -> pulumi.Input[str]:
+        return self.load_balancer_arn
+
+    def integration(self, door: FrontDoor, region: str, path: str) -> dict[str, Any]:
+        through_link = {"connection_type": "VPC_LINK", "connection_id": self.vpc_link_id,
+                        "integration_target": self.load_balancer_arn,
+                        "uri": pulumi.Output.concat("http://", self.load_balancer_dns, f"/{path}")}
+        if path == "ping":
+            return {"type": "HTTP", "integration_http_method": "GET", "passthrough_behavior": "NEVER",
+                    "timeout_milliseconds": PING_TIMEOUT_MS, **through_link}
+        return {"type": "HTTP_PROXY", "integration_http_method": "POST",
+                "timeout_milliseconds": INTEGRATION_TIMEOUT_MS, **through_link}
+
+    def prepare(self, door: FrontDoor, args: ModelRouteArgs, region: str, child: pulumi.ResourceOptions) -> None:
+        """Nothing to prepare: a VPC link needs no role."""
+
+
+@dataclass(frozen=True)
 class RegionalDoor:
     """What the front door of one region needs."""
 
-    endpoint_name: pulumi.Input[str]
+    backend: SageMakerBackend | ServiceBackend
     logs_key_arn: pulumi.Input[str]
     provider: aws.Provider
     alarm_topic_arn: pulumi.Input[str] | None = None     # the team's alerts topic of the region
@@ -80,14 +162,14 @@ class ModelRouteArgs:
 
 
 class FrontDoor(pulumi.ComponentResource):
-    """The regional REST API, its custom domain and certificate, access logs, and the 5xx alarm."""
+    """The regional REST API, its custom domain and certificate, access logs, and the 5xx alarm; only the
+    backend's two integrations (and, for SageMaker, its role) differ between SageMaker and Kubernetes."""
 
     def __init__(self, name: str, args: ModelRouteArgs, region: str, validation_fqdn: pulumi.Input[str] | None,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("ml-platform:serving:FrontDoor", name, None, opts)
         names, model, door = args.names, args.model, args.doors[region]
         child = pulumi.ResourceOptions(parent=self, provider=door.provider)
-        account = names.account_id
         api_name = names.resource(f"{model}-api", region)
         self.certificate = aws.acm.Certificate(
             names.resource(f"{model}-certificate", region), domain_name=args.hostname, validation_method="DNS",
@@ -108,16 +190,8 @@ class FrontDoor(pulumi.ComponentResource):
             names.resource(f"{model}-certificate-issued", region), certificate_arn=self.certificate.arn,
             validation_record_fqdns=[fqdn], opts=child)
 
-        role_name = names.resource(f"{model}-api", region)
-        self.role = aws.iam.Role(
-            role_name, name=role_name, description=f"API Gateway calls SageMaker for {model} in {region}",
-            assume_role_policy=pulumi.Output.json_dumps(documents.assume_role("apigateway.amazonaws.com", account)),
-            permissions_boundary=args.permissions_boundary, opts=child)
-        endpoint_arn = pulumi.Output.concat(f"arn:aws:sagemaker:{region}:{account}:endpoint/", door.endpoint_name)
-        aws.iam.RolePolicy(
-            f"{role_name}-policy", role=self.role.id, opts=child,
-            policy=pulumi.Output.json_dumps(endpoint_arn.apply(lambda arn: documents.document(
-                documents.allow(["sagemaker:InvokeEndpoint", "sagemaker:DescribeEndpoint"], arn, sid="OneEndpoint")))))
+        self.role: aws.iam.Role | None = None
+        door.backend.prepare(self, args, region, child)
 
         self.api = aws.apigateway.RestApi(
             api_name, name=api_name, description=f"Front door of {model} in {region}",
@@ -131,7 +205,7 @@ class FrontDoor(pulumi.ComponentResource):
             kms_key_id=door.logs_key_arn, retention_in_days=args.log_retention_days, opts=child)
         self.deployment = aws.apigateway.Deployment(
             names.resource(f"{model}-api-deployment", region), rest_api=self.api.id,
-            triggers={"routes": pulumi.Output.concat(ROUTES, ":", door.endpoint_name)},
+            triggers={"routes": pulumi.Output.concat(ROUTES, ":", door.backend.key)},
             opts=pulumi.ResourceOptions(parent=self, provider=door.provider, depends_on=self._methods))
         self.stage = aws.apigateway.Stage(
             names.resource(f"{model}-api-stage", region), rest_api=self.api.id, stage_name=STAGE,
@@ -166,7 +240,7 @@ class FrontDoor(pulumi.ComponentResource):
 
     def _invocations(self, names: Names, model: str, region: str, door: RegionalDoor,
                      child: pulumi.ResourceOptions) -> None:
-        """`POST /invocations` (IAM auth) -> SageMaker runtime InvokeEndpoint, body and media types passed through."""
+        """`POST /invocations` (IAM auth) -> the backend, body and media types passed through."""
         resource = aws.apigateway.Resource(names.resource(f"{model}-api-invocations", region), rest_api=self.api.id,
                                            parent_id=self.api.root_resource_id, path_part="invocations", opts=child)
         method = aws.apigateway.Method(
@@ -176,18 +250,13 @@ class FrontDoor(pulumi.ComponentResource):
             opts=child)
         integration = aws.apigateway.Integration(
             names.resource(f"{model}-api-invoke-integration", region), rest_api=self.api.id, resource_id=resource.id,
-            http_method=method.http_method, type="AWS", integration_http_method="POST",
-            uri=pulumi.Output.concat(f"arn:aws:apigateway:{region}:runtime.sagemaker:path/endpoints/",
-                                     door.endpoint_name, "/invocations"),
-            credentials=self.role.arn, passthrough_behavior="WHEN_NO_MATCH", timeout_milliseconds=29000,
-            request_parameters={"integration.request.header.Content-Type": "method.request.header.Content-Type",
-                                "integration.request.header.Accept": "method.request.header.Accept"},
-            opts=child)
-        self._methods += [method, integration, *self._responses(names, model, region, "invoke", resource, method,
-                                                                integration, child)]
+            http_method=method.http_method, **door.backend.integration(self, region, "invocations"), opts=child)
+        self._methods += [method, integration]
+        if not door.backend.proxy:
+            self._methods += self._responses(names, model, region, "invoke", resource, method, integration, child)
 
     def _ping(self, names: Names, model: str, region: str, door: RegionalDoor, child: pulumi.ResourceOptions) -> None:
-        """`GET /ping` (no auth) -> SageMaker DescribeEndpoint, answering only the endpoint's status."""
+        """`GET /ping` (no auth) -> the backend's health, answering only its status and the region."""
         resource = aws.apigateway.Resource(names.resource(f"{model}-api-ping", region), rest_api=self.api.id,
                                            parent_id=self.api.root_resource_id, path_part="ping", opts=child)
         method = aws.apigateway.Method(
@@ -195,14 +264,10 @@ class FrontDoor(pulumi.ComponentResource):
             http_method="GET", authorization="NONE", opts=child)
         integration = aws.apigateway.Integration(
             names.resource(f"{model}-api-ping-integration", region), rest_api=self.api.id, resource_id=resource.id,
-            http_method=method.http_method, type="AWS", integration_http_method="POST",
-            uri=f"arn:aws:apigateway:{region}:api.sagemaker:action/DescribeEndpoint",
-            credentials=self.role.arn, passthrough_behavior="NEVER",
-            request_templates={"application/json": pulumi.Output.json_dumps({"EndpointName": door.endpoint_name})},
-            opts=child)
+            http_method=method.http_method, **door.backend.integration(self, region, "ping"), opts=child)
         self._methods += [method, integration, *self._responses(
             names, model, region, "ping", resource, method, integration, child,
-            template=ping_template(region))]
+            template=ping_template(region, door.backend.ping_status))]
 
     def _responses(self, names: Names, model: str, region: str, purpose: str, resource: aws.apigateway.Resource,
                    method: aws.apigateway.Method, integration: aws.apigateway.Integration,

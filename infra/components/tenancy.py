@@ -120,7 +120,9 @@ class Tenancy(pulumi.ComponentResource):
         ns = self.namespace
         labels = {"ml-platform/team": ns,
                   "pod-security.kubernetes.io/enforce": "restricted",
-                  "pod-security.kubernetes.io/enforce-version": "latest"}
+                  "pod-security.kubernetes.io/enforce-version": "latest",
+                  # serving pods behind a front door wait for their NLB target to be healthy (lb_controller.py)
+                  "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
         namespace = k8s.core.v1.Namespace(f"{prefix}-namespace", metadata=meta(ns, labels=labels), opts=child)
         in_ns = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
         k8s.core.v1.ResourceQuota(f"{prefix}-quota", metadata=meta(f"{ns}-quota", ns), spec=quota_spec(args.quota),

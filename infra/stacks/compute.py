@@ -2,7 +2,8 @@
 
 `pulumi up` order (from the dependencies): key and log group → cluster role → cluster → OIDC provider,
 access entries, vpc-cni/kube-proxy/pod-identity add-ons → node role → launch templates → node groups →
-node-template tags, CoreDNS and EBS CSI add-ons → in-cluster objects (autoscaler, device plugin, DCGM).
+node-template tags, CoreDNS and EBS CSI add-ons → in-cluster objects (autoscaler, device plugin, DCGM, load
+balancer controller).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pulumi_aws as aws
 from infra.components.autoscaling import ClusterAutoscaler, ClusterAutoscalerArgs
 from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.gpu_software import GpuSoftware
+from infra.components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
 from infra.components.node_pools import NodePools, NodePoolsArgs
 from infra.naming import names as names_of
 from platform_lib.config.schema import PlatformConfig
@@ -21,7 +23,8 @@ from platform_lib.config.schema.compute import GPU
 
 def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], eks_key_arns: dict[str, pulumi.Output],
                    logs_key_arns: dict[str, pulumi.Output], boundary: pulumi.Input[str], ci_role_arn: pulumi.Input[str],
-                   private_subnet_ids: dict[str, list], vpc_cidrs: dict[str, str]) -> dict[str, dict]:
+                   private_subnet_ids: dict[str, list], vpc_cidrs: dict[str, str],
+                   vpc_ids: dict[str, pulumi.Input[str]]) -> dict[str, dict]:
     """Build every region's cluster; return the contract's `clusters` outputs by region."""
     names, compute = names_of(config), config.compute
     outputs: dict[str, dict] = {}
@@ -54,6 +57,12 @@ def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], e
             provider, cluster.kubernetes, opts=in_cluster,
         )
         GpuSoftware(names.resource("gpu", region), compute.gpu_pools, cluster.kubernetes, opts=in_cluster)
+        LoadBalancerController(
+            names.resource("lb-controller", region),
+            LoadBalancerControllerArgs(names, region, cluster.cluster_name, vpc_ids[region], compute.system_pool.name,
+                                       cluster.oidc_provider.arn, cluster.oidc_issuer, boundary),
+            provider, cluster.kubernetes, opts=in_cluster,
+        )
         outputs[region] = {
             "name": cluster.cluster.name,
             "endpoint": cluster.endpoint,
@@ -63,6 +72,8 @@ def build_clusters(config: PlatformConfig, providers: dict[str, aws.Provider], e
             "kubernetesVersion": compute.kubernetes_version,
             "vpcCidr": vpc_cidrs[region],
             "nodeRoleArn": pools.node_role.arn,
+            # managed node groups without their own security group run in the cluster security group
+            "nodeSecurityGroupId": cluster.cluster.vpc_config.cluster_security_group_id,
             "gpuPools": [{"name": p.name, "accelerator": p.gpu_accelerator, "gpusPerNode": p.advertised_gpus,
                           "labelKey": GPU.pool_label, "toleration": GPU.toleration} for p in compute.gpu_pools],
         }

@@ -123,6 +123,7 @@ def build(config: PlatformConfig) -> dict[str, pulumi.Input]:
         config, providers, keys.arns("eks"), keys.arns("logs"), identity.workload_boundary.arn, identity.ci_role.arn,
         {region: [s.id for s in net.private_subnets] for region, net in networks.items()},
         {region: str(config.network.cidrs[region]) for region in config.regions},
+        {region: net.vpc.id for region, net in networks.items()},
     )
     observability = PlatformObservability(
         names.resource("observability"),

@@ -22,7 +22,15 @@ from infra.components.model_registry import ModelRegistry, ModelRegistryArgs, Mo
 from infra.components.monitoring import DriftMonitor, DriftMonitorArgs
 from infra.components.observability import AlertsArgs, TeamObservability, TeamObservabilityArgs, alerts_key_statement
 from infra.components.retraining import PIPELINE_ROLE, RetrainingArgs, RetrainingPipeline, data_events
-from infra.components.routing import ModelRoute, ModelRouteArgs, RegionalDoor, hostname
+from infra.components.routing import (
+    ModelRoute,
+    ModelRouteArgs,
+    RegionalDoor,
+    SageMakerBackend,
+    ServiceBackend,
+    hostname,
+)
+from infra.components.service_door import ServiceDoor, ServiceDoorArgs
 from infra.components.storage import REPLICATION_ROLE, DataLake, DataLakeArgs, Lifecycle, Perimeter
 from infra.components.tenancy import Tenancy, TenancyArgs
 from infra.components.tracking import TrackingAccess, TrackingAccessArgs
@@ -212,12 +220,16 @@ def build(config: TeamConfig) -> dict[str, pulumi.Input]:
     endpoints = sagemaker_endpoints(config, platform, identity.execution_role.arn,
                                     {region: b.name for region, b in models_buckets.items()}, key_arns["models"],
                                     providers, observability.alerts.arns)
-    routes = model_routes(config, endpoints, platform, boundary, providers, observability.alerts.arns)
+    kubernetes = kubernetes_serving(config, platform, tenancy, {r: b.name for r, b in models_buckets.items()})
+    backends: dict[str, dict[str, SageMakerBackend | ServiceBackend]] = {
+        model: {region: SageMakerBackend(e.endpoint.name) for region, e in regions.items()}
+        for model, regions in endpoints.items()}
+    backends.update(service_doors(config, kubernetes, platform, tenancy, providers))
+    routes = model_routes(config, backends, platform, boundary, providers, observability.alerts.arns)
     batch_scoring(config, endpoints, lake.buckets["curated"].name, key_arns["data"][primary], boundary, providers)
     drift_monitors(config, endpoints, platform, identity.execution_role.arn,
                    {region: b.name for region, b in models_buckets.items()}, key_arns["models"], providers,
                    observability.alerts.arns)
-    kubernetes = kubernetes_serving(config, platform, tenancy, {r: b.name for r, b in models_buckets.items()})
     return {
         "kind": "team",
         "team": config.team,
@@ -308,28 +320,52 @@ def retraining_pipelines(config: TeamConfig, platform: pulumi.Output[PlatformOut
         for model in declared}
 
 
-def model_routes(config: TeamConfig, endpoints: Mapping[str, Mapping[str, SageMakerEndpoint]],
+def model_routes(config: TeamConfig, backends: Mapping[str, Mapping[str, SageMakerBackend | ServiceBackend]],
                  platform: pulumi.Output[PlatformOutputs], boundary: pulumi.Input[str],
                  providers: Mapping[str, aws.Provider],
                  alert_topics: Mapping[str, pulumi.Input[str]]) -> dict[str, ModelRoute]:
-    """A stable hostname per SageMaker model in the team's hosted zone, when it has one."""
+    """A stable hostname per served model in the team's hosted zone, when it has one: a front door per
+    region in front of its SageMaker endpoint or its Kubernetes Service."""
     zone = config.served.hosted_zone
     if zone is None:
         return {}
     names = names_of(config)
     routes = {}
     for model in config.served.models:
-        if model.name not in endpoints:
+        if model.name not in backends:
             continue
-        doors = {region: RegionalDoor(endpoint.endpoint.name,
+        doors = {region: RegionalDoor(backend,
                                       platform.apply(lambda p, r=region: p.logs_key_arns[r]),  # type: ignore[misc]
                                       providers[region], alert_topics.get(region))
-                 for region, endpoint in endpoints[model.name].items()}
+                 for region, backend in backends[model.name].items()}
         routes[model.name] = ModelRoute(names.resource(f"{model.name}-route"), ModelRouteArgs(
             names, model.name, hostname(model.name, config.team, config.environment, zone.name), zone.id, doors,
             permissions_boundary=boundary, log_retention_days=config.logs.retention_days,
             error_alarm_percent=model.error_alarm_percent))
     return routes
+
+
+def service_doors(config: TeamConfig, kubernetes: Mapping[str, Mapping[str, KubernetesServing]],
+                  platform: pulumi.Output[PlatformOutputs], tenancy: Tenancy,
+                  providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, ServiceBackend]]:
+    """With a hosted zone, per model served on Kubernetes and region: the internal NLB, VPC link and
+    TargetGroupBinding its front door reaches the Service's pods through."""
+    if config.served.hosted_zone is None:
+        return {}
+    names = names_of(config)
+    backends: dict[str, dict[str, ServiceBackend]] = {}
+    for model, regions in kubernetes.items():
+        for region, serving in regions.items():
+            network: pulumi.Output[RegionNetwork] = platform.apply(lambda p, r=region: p.networks[r])  # type: ignore[misc]
+            door = ServiceDoor(
+                names.resource(f"{model}-service-door", region),
+                ServiceDoorArgs(names, region, model, tenancy.namespace, network.apply(attrgetter("vpc_id")),
+                                network.apply(attrgetter("private_subnet_ids")),
+                                platform.apply(partial(_node_security_group, region))),
+                providers[region], tenancy.kubernetes[region], opts=pulumi.ResourceOptions(depends_on=[serving]))
+            backends.setdefault(model, {})[region] = ServiceBackend(
+                door.vpc_link.id, door.load_balancer.arn, door.load_balancer.dns_name)
+    return backends
 
 
 def batch_scoring(config: TeamConfig, endpoints: Mapping[str, Mapping[str, SageMakerEndpoint]],
@@ -393,6 +429,14 @@ def kubernetes_serving(config: TeamConfig, platform: pulumi.Output[PlatformOutpu
                                       prod=config.environment == "prod"),
                 tenancy.kubernetes[region], opts=pulumi.ResourceOptions(depends_on=tenancy.ready[region]))
     return served
+
+
+def _node_security_group(region: str, platform: PlatformOutputs) -> str:
+    group = platform.clusters[region].node_security_group_id
+    if group is None:
+        raise ContractError(f"the platform's cluster in {region} exports no nodeSecurityGroupId (an older platform): "
+                            f"run its `pulumi up` first, or remove serving.hostedZone")
+    return group
 
 
 def _cluster(region: str, platform: PlatformOutputs) -> ClusterOutputs:

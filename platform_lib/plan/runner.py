@@ -85,7 +85,7 @@ def _infra_program() -> Callable[[], None]:
 
 
 KUBERNETES_APIS = (("apps", "v1"), ("autoscaling", "v2"), ("core", "v1"), ("networking", "v1"), ("policy", "v1"),
-                   ("rbac", "v1"), ("scheduling", "v1"))
+                   ("rbac", "v1"), ("scheduling", "v1"), ("helm", "v3"))
 """The pulumi_kubernetes API versions the program creates objects of (a test keeps it in step with infra/)."""
 
 

@@ -149,6 +149,29 @@ def routing_target(resource, region: str, account: str, action: str) -> str | No
         return f"arn:aws:apigateway:{region}::/restapis/{inputs.get('restApi') or resource.id}"
     if service == "scheduler":
         return f"arn:aws:scheduler:{region}:{account}:schedule/default/{inputs['name']}"
+    return service_door_target(resource, region, account, action)
+
+
+def service_door_target(resource, region: str, account: str, action: str) -> str | None:
+    """Front doors of Kubernetes-served models: load balancers, target groups, listeners, security group rules,
+    VPC links and the service-linked roles they create, as the service authorization reference names them."""
+    inputs, service = resource.inputs, action.split(":")[0]
+    linked = {"aws:lb/loadBalancer:LoadBalancer": "elasticloadbalancing.amazonaws.com/"
+                                                  "AWSServiceRoleForElasticLoadBalancing",
+              "aws:apigatewayv2/vpcLink:VpcLink": "ops.apigateway.amazonaws.com/AWSServiceRoleForAPIGateway"}
+    if action == "iam:CreateServiceLinkedRole" and resource.type in linked:
+        return f"arn:aws:iam::{account}:role/aws-service-role/{linked[resource.type]}"
+    if service == "apigateway" and resource.type == "aws:apigatewayv2/vpcLink:VpcLink":
+        return f"arn:aws:apigateway:{region}::/vpclinks/{resource.id}"
+    if service == "elasticloadbalancing":
+        if resource.type == "aws:lb/listener:Listener":
+            return inputs["loadBalancerArn"].replace(":loadbalancer/", ":listener/") + "/0123456789abcdef"
+        kind = "loadbalancer/net" if resource.type == "aws:lb/loadBalancer:LoadBalancer" else "targetgroup"
+        return f"arn:aws:elasticloadbalancing:{region}:{account}:{kind}/{inputs['name']}/0123456789abcdef"
+    if resource.type.startswith("aws:vpc/securityGroup") and service == "ec2":
+        if action.startswith("ec2:AuthorizeSecurityGroup"):
+            return f"arn:aws:ec2:{region}:{account}:security-group/{inputs['securityGroupId']}"
+        return f"arn:aws:ec2:{region}:{account}:security-group-rule/{resource.id}"
     kinds = {"aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": "data-quality-job-definition",
              "aws:sagemaker/monitoringSchedule:MonitoringSchedule": "monitoring-schedule"}
     if resource.type in kinds and service == "sagemaker":

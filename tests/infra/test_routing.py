@@ -9,7 +9,14 @@ import pytest
 
 from infra.components.batch import EXECUTION_ID, BatchScoring, BatchScoringArgs
 from infra.components.monitoring import DriftMonitor, DriftMonitorArgs, analyzer_image
-from infra.components.routing import ACCESS_LOG_FORMAT, ModelRoute, ModelRouteArgs, RegionalDoor, hostname
+from infra.components.routing import (
+    ACCESS_LOG_FORMAT,
+    ModelRoute,
+    ModelRouteArgs,
+    RegionalDoor,
+    SageMakerBackend,
+    hostname,
+)
 
 ZONE = "Z0123456789ABCDEFGHIJ"
 HOST = "scorer.fraud-dev.ml.example.com"
@@ -23,7 +30,7 @@ REGIONS = ("eu-west-1", "us-east-1")
 
 def route(component, names):
     def build(providers):
-        doors = {r: RegionalDoor(f"fraud-dev-scorer-{code}", LOGS_KEY[r], providers[r], TOPIC[r])
+        doors = {r: RegionalDoor(SageMakerBackend(f"fraud-dev-scorer-{code}"), LOGS_KEY[r], providers[r], TOPIC[r])
                  for r, code in zip(REGIONS, ("euw1", "use1"), strict=True)}
         ModelRoute("route", ModelRouteArgs(names, "scorer", HOST, ZONE, doors, BOUNDARY, 30, error_alarm_percent=2))
     return component(build, regions=REGIONS)

@@ -1,14 +1,22 @@
 """Every Kubernetes object of every example stack, as planned, is valid for the cluster's pinned version
-(kubernetes-validate, strict: unknown fields fail; an unknown apiVersion or kind fails too)."""
+(kubernetes-validate, strict: unknown fields fail; an unknown apiVersion or kind fails too). The AWS Load
+Balancer Controller's TargetGroupBinding and Helm release are checked against its published CRD and chart
+values (`custom.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 
 from infra import versions
+from infra.components.lb_controller import NAME as CONTROLLER_CHART
+from tests.k8s.custom import check_release, validate_target_group_binding
+
+BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 STACKS = ["platform-dev", "platform-prod", "fraud-dev", "fraud-prod", "vision-dev", "vision-prod"]
 
@@ -42,10 +50,17 @@ def test_every_kubernetes_object_is_valid(plans, stack):
     assert objects, f"{stack} plans no Kubernetes objects"
     failures = []
     for resource in objects:
+        if resource.type == RELEASE:
+            failures += [f"{resource.name}: {problem}" for problem in check_release(
+                resource.inputs, CONTROLLER_CHART, versions.LOAD_BALANCER_CONTROLLER_CHART)]
+            continue
         try:
-            validate(manifest(resource.type, resource.inputs), version)
+            if resource.type == BINDING:
+                validate_target_group_binding(manifest(resource.type, resource.inputs), version)
+            else:
+                validate(manifest(resource.type, resource.inputs), version)
         except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError,
-                kubernetes_validate.InvalidSchemaError) as error:
+                kubernetes_validate.InvalidSchemaError, jsonschema.ValidationError) as error:
             failures.append(f"{resource.type} {resource.name}: {type(error).__name__}: {error}")
     assert not failures, "\n".join(failures)
 
@@ -62,3 +77,24 @@ def test_harness_refuses_unknown_fields_and_kinds():
     with pytest.raises(kubernetes_validate.ValidationError):   # a toleration with a misspelt field
         validate(manifest("kubernetes:core/v1:Pod", {"metadata": {"name": "p"}, "spec": {
             "containers": [{"name": "c", "image": "i"}], "tolerations": [{"keys": "nvidia.com/gpu"}]}}), "1.32")
+
+
+def test_target_group_binding_harness_refuses_unknown_fields_and_bad_values():
+    good = {"apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "TargetGroupBinding",
+            "metadata": {"name": "defects", "namespace": "vision"},
+            "spec": {"serviceRef": {"name": "defects", "port": 80}, "targetType": "ip",
+                     "targetGroupARN": "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/y"}}
+    validate_target_group_binding(good, "1.32")
+    for spec in ({**good["spec"], "targetType": "pod"}, {**good["spec"], "serviceref": {"name": "x"}},
+                 {"targetGroupARN": good["spec"]["targetGroupARN"]}):   # serviceRef is required
+        with pytest.raises(jsonschema.ValidationError):
+            validate_target_group_binding({**good, "spec": spec}, "1.32")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate_target_group_binding({**good, "metadata": {"name": "x", "labelz": {}}}, "1.32")
+
+
+def test_release_check_names_a_misspelt_value():
+    inputs = {"chart": CONTROLLER_CHART, "version": versions.LOAD_BALANCER_CONTROLLER_CHART,
+              "values": {"clusterName": "c", "serviceAccount": {"create": True, "nmae": "x"}, "enableShild": False}}
+    assert check_release(inputs, CONTROLLER_CHART, versions.LOAD_BALANCER_CONTROLLER_CHART) == [
+        "values.serviceAccount.nmae is not a value of the chart", "values.enableShild is not a value of the chart"]

@@ -199,6 +199,9 @@ MUTATIONS.update(K8S_SERVING_MUTATIONS)
 MUTATIONS["sagemaker-pipeline-starter-scoped"] = ("fraud-dev", "fraud-dev-scorer-new-data", rewrite_policy(
     "fraud-dev-scorer-new-data-policy", "aws:iam/rolePolicy:RolePolicy", "policy",
     lambda doc: doc["Statement"][0].update(Resource="arn:aws:sagemaker:eu-west-1:111111111111:pipeline/*")))
+# Issue 12 items 3-4: the Kubernetes model's regional door (an internal NLB per region).
+MUTATIONS["elb-network-load-balancer-internal"] = ("vision-prod", "vision-prod-defects-nlb-use1", set_input(
+    "vision-prod-defects-nlb-use1", "aws:lb/loadBalancer:LoadBalancer", "internal", False))
 
 def test_every_rule_has_a_mutation():
     from policies.pack import RULES

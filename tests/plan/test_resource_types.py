@@ -37,9 +37,9 @@ def test_registry_lists_exactly_the_types_the_blueprint_creates(plans):
 
 def test_warm_up_imports_the_modules_of_the_blueprints_types():
     assert warm_up_modules("aws") == [
-        "acm", "apigateway", "appautoscaling", "athena", "autoscaling", "budgets", "cfg", "cloudtrail", "cloudwatch",
-        "ebs", "ec2", "ecr", "eks", "glue", "guardduty", "iam", "kms", "route53", "s3", "sagemaker", "scheduler",
-        "sns",
+        "acm", "apigateway", "apigatewayv2", "appautoscaling", "athena", "autoscaling", "budgets", "cfg",
+        "cloudtrail", "cloudwatch", "ebs", "ec2", "ecr", "eks", "glue", "guardduty", "iam", "kms", "lb", "route53",
+        "s3", "sagemaker", "scheduler", "sns", "vpc",
     ]
     assert all(hasattr(pulumi_aws, module) for module in warm_up_modules("aws"))
 
@@ -82,6 +82,8 @@ def test_protection_rule_and_collision_check_read_the_registry():
         "aws:apigateway/domainName:DomainName": ("domainName", "region"),
         "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": ("name", "region"),
         "aws:sagemaker/monitoringSchedule:MonitoringSchedule": ("name", "region"),
+        "aws:lb/loadBalancer:LoadBalancer": ("name", "region"),
+        "aws:lb/targetGroup:TargetGroup": ("name", "region"),
     }
 
 
