@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from platform_lib.cli.exit_codes import ExitCode
@@ -89,19 +90,29 @@ KUBERNETES_APIS = (("apps", "v1"), ("autoscaling", "v2"), ("core", "v1"), ("netw
 """The pulumi_kubernetes API versions the program creates objects of (a test keeps it in step with infra/)."""
 
 
-def warm_up() -> None:
-    """Import the program and the provider modules it touches once, before forking workers."""
-    import pulumi_aws as aws
+KUBERNETES_SDK_APIS = (("meta", "v1"),)
+"""API versions pulumi_kubernetes itself loads when it registers an object."""
 
+
+def warm_up() -> None:
+    """Import the program, the policy pack and the provider modules they touch once, before forking workers."""
+    import pulumi_aws as aws
+    import pulumi_kubernetes as k8s
+
+    import policies.pack  # noqa: F401  (evaluate imports it on first use)
     from policies.resource_types import warm_up_modules
 
     _infra_program()
-    import pulumi_kubernetes as k8s
-
     for module in warm_up_modules("aws"):
-        getattr(aws, module)
-    for api, version in KUBERNETES_APIS:
-        getattr(getattr(k8s, api), version)
+        _load(getattr(aws, module))
+    for api, version in (*KUBERNETES_APIS, *KUBERNETES_SDK_APIS):
+        _load(getattr(getattr(k8s, api), version))
+
+
+def _load(module: ModuleType) -> None:
+    """Run a provider SDK's submodule now: the package attribute is a lazy module
+    (``pulumi._utils.lazy_import``) that runs only on the first access to one of its attributes."""
+    getattr(module, "__all__", None)
 
 
 def plan_stack_file(stack_file: StackFile, stack_outputs: dict[str, dict[str, Any]] | None = None,
