@@ -119,6 +119,25 @@ def release(stack: str, stack_file: Path, model: str, package: Package, team: Te
     return Release(stack, model, package.version, found["path"], key, stack_file)
 
 
+def missing_image(aws: Any, image: str) -> str | None:
+    """Why the ECR image ``image`` (a full URI) is not in the registry of ``aws``'s account in the image's
+    region, or None when it is there (the session is the account the image names: the target's)."""
+    found = ECR_IMAGE.match(image)
+    if found is None:
+        return f"{image!r} is not an ECR image"
+    repository, tag_or_digest = re.split(r"[:@]", found["path"], maxsplit=1)
+    wanted = {"imageDigest": tag_or_digest} if "@" in found["path"] else {"imageTag": tag_or_digest}
+    ecr = aws.client("ecr", found["region"])
+    try:
+        ecr.describe_images(repositoryName=repository, imageIds=[wanted])
+    except ecr.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return f"{found['path']} is not in the ECR of account {found['account']} in {found['region']} ({code})"
+        raise
+    return None
+
+
 def copy_to_regions(aws: Any, team: TeamOutputs, served: ServedModel, key: str, undo: Undo | None = None) -> list[str]:
     """The artifact in the models bucket of every other region the model is served in (each under its
     regional models key, as the stack's endpoints read it); the regions it is now in.
