@@ -242,8 +242,9 @@ def ship(item: Release, served: ServedModel, aws: Any, team: TeamOutputs, root: 
          say: Callable[[str], None], why: str = "mlp deploy", plan_timeout: float = 600.0) -> Shipped:
     """Record (plan-checked), copy to the other served regions, then apply; each step's undo in ``undo``.
 
-    Raises ``ReleaseRefused`` (nothing changed by this call) or ``ApplyFailed``; the caller runs ``undo``
-    on any failure, which puts the stack file's text back and deletes the copies this call made."""
+    Raises ``ReleaseRefused`` (a refused plan, or a served region without a models bucket), ``ApplyFailed``
+    or an AWS error; the caller runs ``undo`` on any failure, which puts the stack file's text back and
+    deletes the copies this call made."""
     from platform_lib.promotion.infra import write_atomically
 
     say(f"{item.model} v{item.version} is served by stack {item.stack}: recording it in {item.path} and "
