@@ -93,15 +93,17 @@ class Applied:
     result: str | None = None   # the update's result ("succeeded") when the Automation API ran it
 
 
-def owner(stack_file: Path, model: str) -> ServedModel | None:
-    """The stack's SageMaker serving declaration of ``model``, or None (then the endpoint is a sandbox's)."""
+def owner(stack_file: Path, model: str, targets: tuple[str, ...] = ("sagemaker",)) -> ServedModel | None:
+    """The stack's serving declaration of ``model`` on one of ``targets``, or None (then the endpoint is a
+    sandbox's). `mlp deploy --target sagemaker` asks for SageMaker; a promotion or rollback for any target:
+    a Kubernetes Deployment of the stack reads its ``image`` and ``modelData`` the same way."""
     try:
         config = load_stack_file(stack_file).config
     except ConfigError as exc:
         raise ReleaseRefused(str(exc)) from None
     if not isinstance(config, TeamConfig):
         return None
-    return next((m for m in config.served.models if m.name == model and m.target == "sagemaker"), None)
+    return next((m for m in config.served.models if m.name == model and m.target in targets), None)
 
 
 def release(stack: str, stack_file: Path, model: str, package: Package, team: TeamOutputs) -> Release:

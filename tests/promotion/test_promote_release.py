@@ -327,3 +327,18 @@ def test_rollback_releases_the_previous_version_through_the_stack_and_a_failed_a
     rolled_back = registry.find(world.target.sm, world.target.group, 2)
     assert (rolled_back.status, rolled_back.metadata["rollback.to_version"]) == ("Rejected", "1")
     assert release.shipped is not None and release.shipped.copied == [OTHER]
+
+
+def test_a_model_served_on_kubernetes_by_the_stack_is_released_through_it_too():
+    """vision-prod serves defects on its clusters: the Deployment reads image and modelData from the stack
+    file as an endpoint does, so promotion and rollback release it the same way (`mlp deploy --target
+    sagemaker` asks for SageMaker declarations only)."""
+    path = ROOT / "stacks" / "Pulumi.vision-prod.yaml"
+    served = stack_release.owner(path, "defects", targets=("sagemaker", "kubernetes"))
+    assert served is not None and served.target == "kubernetes" and served.image == "vision/serving:2.1.0"
+    assert stack_release.owner(path, "defects") is None
+    item = stack_release.Release("vision-prod", "defects", 4, "vision/serving:2.2.0",
+                                 "promoted/vision-prod-defects/vision-staging-v7/model.tar.gz", path)
+    edited = stack_release.edited_text(path.read_text(), item)
+    assert "image: vision/serving:2.2.0" in edited and "promoted/vision-prod-defects/vision-staging-v7/" in edited
+    assert edited.endswith("  ml-platform:modelVersions:\n    defects: 4\n")
