@@ -229,6 +229,9 @@ def _node_volumes(inputs: Mapping[str, Any]) -> list[tuple[float, str, str]]:
             raise Unpriced(f"launch template {planned.get('name', '')} gives {device} gp3 IOPS or throughput above "
                            f"the included 3,000 IOPS / 125 MiB/s, which the price sheet does not price")
         volumes.append((float(ebs["volumeSize"]), kind, f"launch template {device}"))
+    if not volumes:
+        raise Unpriced(f"launch template {planned.get('name', '')} maps no EBS volume: each node's root volume is "
+                       f"the AMI's, whose size and type the plan does not state")
     return volumes
 
 

@@ -8,6 +8,7 @@ in place of the plan's mock ones), to be written where commands read outputs fro
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -135,3 +136,17 @@ def write_outputs(stack: str, outputs: TeamOutputs, path: Path, plan: Path | Non
         "exitCode": 0, "error": None, "outputs": outputs.export()}}}
     path.write_text(json.dumps(document, indent=2))
     return path
+
+
+def push_image(aws: Aws, repository: str, tag: str, region: str | None = None) -> None:
+    """An image manifest ``repository:tag`` in the emulated account's ECR (what CI's image push leaves)."""
+    ecr = aws.client("ecr", region)
+    try:
+        ecr.create_repository(repositoryName=repository)
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        pass
+    digest = hashlib.sha256(f"{repository}:{tag}".encode()).hexdigest()
+    ecr.put_image(repositoryName=repository, imageTag=tag, imageManifest=json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "layers": [],
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1,
+                   "digest": f"sha256:{digest}"}}))

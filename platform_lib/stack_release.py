@@ -93,15 +93,17 @@ class Applied:
     result: str | None = None   # the update's result ("succeeded") when the Automation API ran it
 
 
-def owner(stack_file: Path, model: str) -> ServedModel | None:
-    """The stack's SageMaker serving declaration of ``model``, or None (then the endpoint is a sandbox's)."""
+def owner(stack_file: Path, model: str, targets: tuple[str, ...] = ("sagemaker",)) -> ServedModel | None:
+    """The stack's serving declaration of ``model`` on one of ``targets``, or None (then the endpoint is a
+    sandbox's). `mlp deploy --target sagemaker` asks for SageMaker; a promotion or rollback for any target:
+    a Kubernetes Deployment of the stack reads its ``image`` and ``modelData`` the same way."""
     try:
         config = load_stack_file(stack_file).config
     except ConfigError as exc:
         raise ReleaseRefused(str(exc)) from None
     if not isinstance(config, TeamConfig):
         return None
-    return next((m for m in config.served.models if m.name == model and m.target == "sagemaker"), None)
+    return next((m for m in config.served.models if m.name == model and m.target in targets), None)
 
 
 def release(stack: str, stack_file: Path, model: str, package: Package, team: TeamOutputs) -> Release:
@@ -117,6 +119,25 @@ def release(stack: str, stack_file: Path, model: str, package: Package, team: Te
         raise ReleaseRefused(f"{package.group} version {package.version}'s artifact is in s3://{bucket}, not in the "
                              f"team's models bucket {primary}: the stack serves artifacts of that bucket")
     return Release(stack, model, package.version, found["path"], key, stack_file)
+
+
+def missing_image(aws: Any, image: str) -> str | None:
+    """Why the ECR image ``image`` (a full URI) is not in the registry of ``aws``'s account in the image's
+    region, or None when it is there (the session is the account the image names: the target's)."""
+    found = ECR_IMAGE.match(image)
+    if found is None:
+        return f"{image!r} is not an ECR image"
+    repository, tag_or_digest = re.split(r"[:@]", found["path"], maxsplit=1)
+    wanted = {"imageDigest": tag_or_digest} if "@" in found["path"] else {"imageTag": tag_or_digest}
+    ecr = aws.client("ecr", found["region"])
+    try:
+        ecr.describe_images(repositoryName=repository, imageIds=[wanted])
+    except ecr.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return f"{found['path']} is not in the ECR of account {found['account']} in {found['region']} ({code})"
+        raise
+    return None
 
 
 def copy_to_regions(aws: Any, team: TeamOutputs, served: ServedModel, key: str, undo: Undo | None = None) -> list[str]:
@@ -223,8 +244,9 @@ def ship(item: Release, served: ServedModel, aws: Any, team: TeamOutputs, root: 
          say: Callable[[str], None], why: str = "mlp deploy", plan_timeout: float = 600.0) -> Shipped:
     """Record (plan-checked), copy to the other served regions, then apply; each step's undo in ``undo``.
 
-    Raises ``ReleaseRefused`` (nothing changed by this call) or ``ApplyFailed``; the caller runs ``undo``
-    on any failure, which puts the stack file's text back and deletes the copies this call made."""
+    Raises ``ReleaseRefused`` (a refused plan, or a served region without a models bucket), ``ApplyFailed``
+    or an AWS error; the caller runs ``undo`` on any failure, which puts the stack file's text back and
+    deletes the copies this call made."""
     from platform_lib.promotion.infra import write_atomically
 
     say(f"{item.model} v{item.version} is served by stack {item.stack}: recording it in {item.path} and "

@@ -117,12 +117,12 @@ def _say(message: str) -> None:
 
 
 def _serving(stack: str, path: Path, model: str, team: TeamOutputs, session: Aws, why: str) -> StackRelease | None:
-    """The release through the stack when ``stack`` serves ``model`` (``serving.models[]`` on SageMaker)."""
+    """The release through the stack when ``stack`` serves ``model`` (``serving.models[]``, any target)."""
     from platform_lib import stack_release
     from platform_lib.promotion.model import StackRelease
 
     try:
-        served = stack_release.owner(path, model)
+        served = stack_release.owner(path, model, targets=("sagemaker", "kubernetes"))
     except stack_release.ReleaseRefused as exc:
         fail(str(exc))
     if served is None:

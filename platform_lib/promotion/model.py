@@ -69,14 +69,14 @@ class Side:
     region: str | None = None   # its primary region
 
 
-def promoted_image(image: str, target: Side) -> str:
+def promoted_image(image: str, account_id: str | None, region: str | None) -> str:
     """The image the target serves for ``image``: the same ECR repository path and tag in the target
     account's registry of its primary region (CI pushes each release to every environment's registry);
     an image that is not in ECR, or a target without account and region, keeps ``image``."""
     found = ECR_IMAGE.match(image)
-    if found is None or target.account_id is None or target.region is None:
+    if found is None or account_id is None or region is None:
         return image
-    return f"{target.account_id}.dkr.ecr.{target.region}.amazonaws.com/{found['path']}"
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com/{found['path']}"
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def register_in_target(source: Side, target: Side, package: Package, model_data_
 
     undo.steps.append(remove)
     request = create_request(target.group, package, model_data_url, metadata, audit,
-                             image=promoted_image(package.image, target))
+                             image=promoted_image(package.image, target.account_id, target.region))
     arn = target.sm.create_model_package(**request)["ModelPackageArn"]
     return registry.describe(target.sm, arn)
 
@@ -263,17 +263,26 @@ class StackRelease:
     shipped: stack_release.Shipped | None = None
 
     def promotable(self, package: Package) -> None:
-        """Before anything is copied: the stack can serve the source's image (an ECR image)."""
+        """Before anything is copied: the stack can serve the source's image, and the target account's ECR
+        has it (CI pushes each release to every environment's registry)."""
         if ECR_IMAGE.match(package.image) is None:
             raise GateFailed(f"{package.group} version {package.version} runs {package.image!r}, not an ECR image; "
                              f"{self.stack} serves {self.model} from its account's ECR (serving.models[].image)")
+        self._pullable(promoted_image(package.image, self.team.account_id, self.team.primary_region))
 
     def servable(self, package: Package) -> None:
-        """Before anything changes (rollback): the version's image and artifact are the target's own."""
+        """Before anything changes (rollback): the version's image and artifact are the target's own, and
+        the image is still in its ECR (a lifecycle policy may have expired it)."""
         try:
             stack_release.release(self.stack, self.path, self.model, package, self.team)
         except stack_release.ReleaseRefused as exc:
             raise GateFailed(str(exc)) from None
+        self._pullable(package.image)
+
+    def _pullable(self, image: str) -> None:
+        why = stack_release.missing_image(self.aws, image)
+        if why is not None:
+            raise GateFailed(f"{self.stack} cannot serve it: {why}; push the image there first")
 
     def __call__(self, package: Package, undo: Undo) -> None:
         item = stack_release.release(self.stack, self.path, self.model, package, self.team)

@@ -172,6 +172,7 @@ def test_every_ebs_volume_of_the_template_is_priced_per_node_and_unknowns_are_un
                                     or "")
     fast = group_line([{"deviceName": "/dev/xvda", "ebs": {"volumeSize": 50, "volumeType": "gp3", "iops": 6000}}])
     assert "above the included 3,000 IOPS" in (fast.unpriced or "")
+    assert "maps no EBS volume" in (group_line([]).unpriced or "")
     assert group_line([root], linked=False).unpriced == (
         "launch template lt-0123 is not in the plan: the size and type of its nodes' volumes are unknown")
 

@@ -191,3 +191,26 @@ def test_the_artifact_is_copied_to_every_other_served_region_under_its_key(team)
     assert s3.get_object(Bucket="fraud-dev-models-111111111111-use1", Key=key)["Body"].read() == b"model"
     alone = served.model_copy(update={"regions": ["eu-west-1"]})
     assert stack_release.copy_to_regions(team.aws, outputs, alone, key) == []
+
+
+@pytest.mark.slow
+def test_a_failed_pulumi_up_puts_the_stack_file_back_and_prints_the_command(team, project, monkeypatch):
+    """The release's undo (stack_release.ship, shared with mlp promote model and mlp rollback)."""
+    from pulumi import automation
+
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: "/usr/local/bin/pulumi" if name == "pulumi" else None)
+
+    class Stack:
+        def up(self, **kwargs):
+            raise RuntimeError("error: update failed")
+
+    monkeypatch.setattr(automation, "select_stack", lambda **kwargs: Stack())
+    approved_scorer(team)
+    path = project / "stacks" / "Pulumi.fraud-dev.yaml"
+    original = path.read_text()
+    code, out = deploy(team)
+    text = " ".join(out.split())
+    assert code == 2 and "pulumi up of fraud-dev failed: error: update failed" in text, out
+    assert f"{path} has its old text again" in text and "pulumi up --stack fraud-dev --cwd" in text
+    assert path.read_text() == original
+    no_endpoint_calls(team)

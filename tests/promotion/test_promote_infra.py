@@ -108,10 +108,12 @@ def test_a_target_plan_with_mandatory_violations_is_refused_and_nothing_written(
 
 
 def test_per_environment_keys_inside_list_items_stay_the_targets(stacks):
-    """A served model's image moves up; its capacity, instance type, rollout and capture stay the target's.
-    A model new in the source arrives whole, its per-environment keys listed for review."""
+    """A served model's image moves up; its artifact key (the environment's own bucket: `mlp promote model`
+    moves it), capacity, instance type, rollout and capture stay the target's. A model new in the source
+    arrives whole, its per-environment keys listed for review."""
     path = stacks / "Pulumi.fraud-staging.yaml"
     text = path.read_text().replace("fraud/serving:1.4.0", "fraud/serving:1.5.0")
+    text = text.replace("modelData: scorer/3/model.tar.gz", "modelData: promoted/fraud-staging-scorer/x/model.tar.gz")
     text = text.replace("maxCapacity: 1\n", "maxCapacity: 3\n        rollout: {strategy: all-at-once}\n"
                         "        dataCapturePercent: 5\n"
                         "      - name: ranker\n        image: fraud/ranker:0.2.0\n"
@@ -124,7 +126,7 @@ def test_per_environment_keys_inside_list_items_stay_the_targets(stacks):
               "instanceType": "ml.m5.large", "maxCapacity": 2, "driftFeatures": ["amount"]}
     assert [(c.key, c.target, c.source, c.review) for c in changes] == [
         ("serving.models[scorer].image", "fraud/serving:1.4.0", "fraud/serving:1.5.0", ()),
-        ("serving.models[ranker]", None, ranker, ("instanceType", "maxCapacity", "driftFeatures")),
+        ("serving.models[ranker]", None, ranker, ("modelData", "instanceType", "maxCapacity", "driftFeatures")),
     ]
     before = (stacks / "Pulumi.fraud-prod.yaml").read_text()
     after = infra.apply(dst.path, changes)
@@ -160,8 +162,9 @@ def test_served_model_capacity_is_marked_per_environment_in_the_schema():
     from platform_lib.config.schema.serving import ServedModel, ServingConfig
 
     marked = {name for name, field in ServedModel.model_fields.items() if per_environment(field)}
-    assert marked == {"regions", "instance_type", "resources", "min_capacity", "max_capacity", "autoscaling",
-                      "rollout", "data_capture_percent", "batch_schedule", "drift_features", "drift_threshold"}
+    assert marked == {"model_data", "regions", "instance_type", "resources", "min_capacity", "max_capacity",
+                      "autoscaling", "rollout", "data_capture_percent", "batch_schedule", "drift_features",
+                      "drift_threshold"}
     assert per_environment(ServingConfig.model_fields["hosted_zone"])
     assert not per_environment(ServedModel.model_fields["image"])
 
@@ -176,7 +179,7 @@ def test_dry_run_lists_the_per_environment_values_a_new_item_brings(stacks):
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     assert "~ serving.models[ranker] (added) per-environment values of fraud-staging carried with this new item, " \
-           "review them for fraud-prod: instanceType, maxCapacity" in output
+           "review them for fraud-prod: modelData, instanceType, maxCapacity" in output
 
 
 def test_a_new_item_lands_where_the_source_has_it(stacks):

@@ -116,6 +116,7 @@ def register_scorer(session, plan: Path, tag: str) -> registry.Package:
     team = outputs.team(SOURCE, plan)
     bucket, key = outputs.models_location(team)
     s3, sm = session.client("s3"), session.client("sagemaker")
+    emulator.push_image(session, "fraud/serving", tag)   # in the target's ECR (one moto account for both)
     s3.put_object(Bucket=bucket, Key=f"models/scorer/{tag}/model.tar.gz", Body=tag.encode(),
                   ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
     package, _ = registry.register(sm, outputs.package_group(team, "scorer"),

@@ -107,8 +107,16 @@ def world(moto_server, tmp_path, monkeypatch) -> World:
     return World(session, source, target, team, project, project / "stacks" / "Pulumi.fraud-prod.yaml", [])
 
 
-def approved(world: World, tag: str = "2.0.0", name: str = "model.tar.gz") -> registry.Package:
-    """An Approved staging version: its image in staging's ECR, its artifact in staging's models bucket."""
+def push(session: aws.Aws, tag: str) -> None:
+    """fraud/serving:<tag> in the target account's ECR (CI pushes each release to every environment's)."""
+    emulator.push_image(session, "fraud/serving", tag)
+
+
+def approved(world: World, tag: str = "2.0.0", name: str = "model.tar.gz", pushed: bool = True) -> registry.Package:
+    """An Approved staging version: its image in staging's ECR (and, ``pushed``, in prod's), its artifact in
+    staging's models bucket."""
+    if pushed:
+        push(world.session, tag)
     source = world.source
     key = f"scorer/{tag}/{name}"
     source.s3.put_object(Bucket=source.bucket, Key=key, Body=f"weights {tag}".encode(),
@@ -272,6 +280,16 @@ def test_a_source_image_outside_ecr_is_refused_before_anything_is_copied(world):
 
 
 @pytest.mark.slow
+def test_an_image_missing_from_the_targets_ecr_is_refused_before_anything_is_copied(world):
+    package = approved(world, "2.2.0", pushed=False)
+    before = world.state()
+    with pytest.raises(promotion.GateFailed, match=r"fraud-prod cannot serve it: fraud/serving:2.2.0 is not in the "
+                       r"ECR of account 222222222222 in eu-west-1 \(RepositoryNotFoundException\); push the image"):
+        promote(world, package)
+    assert world.state() == before
+
+
+@pytest.mark.slow
 def test_rollback_releases_the_previous_version_through_the_stack_and_a_failed_apply_puts_it_all_back(
         world, monkeypatch):
     from pulumi import automation
@@ -295,7 +313,13 @@ def test_rollback_releases_the_previous_version_through_the_stack_and_a_failed_a
     assert "rollback.by" not in registry.find(world.target.sm, world.target.group, 2).metadata
 
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    ecr = world.session.client("ecr")
+    ecr.batch_delete_image(repositoryName="fraud/serving", imageIds=[{"imageTag": "2.0.0"}])   # expired
     release = world.release()
+    with pytest.raises(promotion.GateFailed, match="fraud/serving:2.0.0 is not in the ECR"):
+        promotion.rollback(world.target, 2, AUDIT, "latency", release, check=release.servable)
+    assert world.state() == promoted
+    push(world.session, "2.0.0")
     restored = promotion.rollback(world.target, 2, AUDIT, "latency", release, check=release.servable)
     assert restored.version == 1
     assert world.path.read_text() == served_file(original, "2.0.0", "promoted/fraud-prod-scorer/fraud-staging-v1/"
@@ -303,3 +327,18 @@ def test_rollback_releases_the_previous_version_through_the_stack_and_a_failed_a
     rolled_back = registry.find(world.target.sm, world.target.group, 2)
     assert (rolled_back.status, rolled_back.metadata["rollback.to_version"]) == ("Rejected", "1")
     assert release.shipped is not None and release.shipped.copied == [OTHER]
+
+
+def test_a_model_served_on_kubernetes_by_the_stack_is_released_through_it_too():
+    """vision-prod serves defects on its clusters: the Deployment reads image and modelData from the stack
+    file as an endpoint does, so promotion and rollback release it the same way (`mlp deploy --target
+    sagemaker` asks for SageMaker declarations only)."""
+    path = ROOT / "stacks" / "Pulumi.vision-prod.yaml"
+    served = stack_release.owner(path, "defects", targets=("sagemaker", "kubernetes"))
+    assert served is not None and served.target == "kubernetes" and served.image == "vision/serving:2.1.0"
+    assert stack_release.owner(path, "defects") is None
+    item = stack_release.Release("vision-prod", "defects", 4, "vision/serving:2.2.0",
+                                 "promoted/vision-prod-defects/vision-staging-v7/model.tar.gz", path)
+    edited = stack_release.edited_text(path.read_text(), item)
+    assert "image: vision/serving:2.2.0" in edited and "promoted/vision-prod-defects/vision-staging-v7/" in edited
+    assert edited.endswith("  ml-platform:modelVersions:\n    defects: 4\n")

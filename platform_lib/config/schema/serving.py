@@ -87,7 +87,8 @@ class ServedModel(Model):
                                          json_schema_extra=PER_ENVIRONMENT)
     image: str = Field(pattern=IMAGE, description="ECR repository path with a tag or digest")
     model_data: str = Field(pattern=r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$",
-                            description="key of model.tar.gz in the team's models bucket")
+                            description="key of model.tar.gz in the team's models bucket",
+                            json_schema_extra=PER_ENVIRONMENT)   # each environment's bucket: mlp promote model moves it
     instance_type: str | None = Field(default=None, pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
                                       json_schema_extra=PER_ENVIRONMENT)
     resources: Resources | None = Field(default=None, json_schema_extra=PER_ENVIRONMENT)
