@@ -58,7 +58,7 @@ def test_the_pipeline_role_may_run_its_jobs_register_and_nothing_else(plans):
         ["iam:PassRole"], [f"arn:aws:iam::{account}:role/fraud-prod-sagemaker-execution"])
     assert allowed["ReadTheEvaluation"][1] == [f"arn:aws:s3:::fraud-prod-models-{account}-euw1/evaluation/digits/*"]
     assert set(allowed) == {"Jobs", "RegisterIntoTheModelsGroup", "JobsRunAsTheExecutionRole", "ReadTheEvaluation",
-                            "ModelsKeyThroughSageMakerAndS3", "ModelsKeyGrantsForTheJobs"}
+                            "JobKeysThroughSageMakerAndS3", "JobKeyGrantsForTheirVolumes"}
     denied = {s["Sid"] for s in document["Statement"] if s["Effect"] == "Deny"}
     assert "SageMakerOnlyInVpcSubnets" in denied   # the jobs it starts stay in the platform's VPC
 
@@ -111,7 +111,7 @@ def test_the_feature_store_model_prepares_its_training_set_from_the_offline_stor
     assert "--feature=amount_24h:Fractional" in prepare["AppSpecification"]["ContainerArguments"]
     assert prepare["NetworkConfig"]["EnableNetworkIsolation"] is True
     document = view.document(view.named("fraud-dev-scorer-pipeline-policy", ROLE_POLICY))
-    keys = next(s for s in document["Statement"] if s.get("Sid") == "ModelsKeyThroughSageMakerAndS3")["Resource"]
+    keys = next(s for s in document["Statement"] if s.get("Sid") == "JobKeysThroughSageMakerAndS3")["Resource"]
     assert sorted(keys) == sorted([team.key_arns["models"]["eu-west-1"], team.key_arns["data"]["eu-west-1"]])
     expected = next(s for s in document["Statement"] if s.get("Sid") == "SageMakerOutputKeyExpected")
     assert sorted(expected["Condition"]["ArnNotLike"]["sagemaker:OutputKmsKey"]) == sorted(keys)
