@@ -43,6 +43,7 @@ def test_the_definition_is_the_clis_requests_and_passes_every_check(spec):
     expected = SageMakerTarget(None, "fraud-dev", spec.platform, tags=spec.tags).training_job_request(  # type: ignore[arg-type]
         training_request(spec, "x", {"train": "s3://b/train/", "validation": "s3://b/validation/"}))
     del expected["TrainingJobName"]
+    expected["EnableNetworkIsolation"] = True   # the image's code: nothing to fetch, so isolated
     for channel in expected["InputDataConfig"]:
         channel["DataSource"]["S3DataSource"]["S3Uri"] = {
             "Get": f"Steps.Prepare.ProcessingOutputConfig.Outputs['{channel['ChannelName']}'].S3Output.S3Uri"}
