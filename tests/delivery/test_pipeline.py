@@ -317,3 +317,24 @@ def test_local_run_of_a_feature_store_model_prepares_its_training_set_from_the_l
     assert body.splitlines()[0] == "card_id,event_time,is_fraud,amount,merchant_category,count_24h,amount_24h," \
                                    "feature_event_time"
     assert run["package"]["status"] == "PendingManualApproval"
+
+
+@pytest.mark.parametrize(("labels", "reason"), [
+    (False, "no files in"),                                      # nothing uploaded under labels/scorer/train/
+    (True, "none of the 2 label rows"),                          # labels, but an empty local feature store
+])
+def test_a_failed_prepare_stops_the_run_before_training(mlp, team, tmp_path, labels, reason):
+    if labels:
+        bucket, key = outputs.data_location(team.outputs, "curated")
+        body = b"card_id,event_time,is_fraud\ncard-00001,2026-10-02T00:00:00Z,0\ncard-00002,2026-10-02T00:00:00Z,1\n"
+        for channel in ("train", "validation"):
+            team.aws.client("s3").put_object(Bucket=bucket, Key=f"labels/scorer/{channel}/batch.csv", Body=body,
+                                             ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", "--model", "scorer", "--stacks-dir",
+                       str(ROOT / "stacks"), "--features-dir", str(tmp_path / "empty-store"), "--json")
+    assert code == 2, output
+    run = json.loads(output[output.index("{\n"):])
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("Prepare", "Failed"), ("Train", "Skipped"), ("Evaluate", "Skipped"), ("CheckGates", "Skipped"),
+        ("Register", "Skipped")]
+    assert reason in run["steps"][0]["detail"] and run["package"] is None
