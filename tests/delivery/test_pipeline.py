@@ -338,3 +338,22 @@ def test_a_failed_prepare_stops_the_run_before_training(mlp, team, tmp_path, lab
         ("Prepare", "Failed"), ("Train", "Skipped"), ("Evaluate", "Skipped"), ("CheckGates", "Skipped"),
         ("Register", "Skipped")]
     assert reason in run["steps"][0]["detail"] and run["package"] is None
+
+
+def test_a_feature_group_too_wide_for_the_steps_arguments_is_refused_by_name(spec):
+    from platform_lib.config.schema.features import FeatureGroup
+    from platform_lib.pipeline.definition import PipelineError, prepare_arguments
+
+    features = [{"name": "id", "type": "String"}, {"name": "t", "type": "Fractional"},
+                *({"name": f"f{i}", "type": "Fractional"} for i in range(93))]
+    group = FeatureGroup.model_validate({"name": "wide", "description": "d", "recordIdentifier": "id",
+                                         "eventTime": "t", "features": features})
+    model = spec.model.model_copy(update={"retraining": spec.retraining.model_copy(update={"feature_group": "wide"})})
+    team = spec.team.model_copy(update={"feature_groups": {"wide": "fraud-dev-wide"}})
+    wide = Spec(team, model, spec.platform, spec.tags, group)
+    with pytest.raises(PipelineError, match=r"feature group 'wide' has 95 features: .* at most 100 \(101 here\)"):
+        prepare_arguments(wide)
+    narrower = group.model_copy(update={"features": group.features[:-1]})
+    assert len(prepare_arguments(Spec(team, model, spec.platform, spec.tags, narrower))) == 100
+    with pytest.raises(PipelineError, match="give its declaration"):
+        prepare_arguments(Spec(team, model, spec.platform, spec.tags))
