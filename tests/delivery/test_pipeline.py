@@ -357,3 +357,12 @@ def test_a_feature_group_too_wide_for_the_steps_arguments_is_refused_by_name(spe
     assert len(prepare_arguments(Spec(team, model, spec.platform, spec.tags, narrower))) == 100
     with pytest.raises(PipelineError, match="give its declaration"):
         prepare_arguments(Spec(team, model, spec.platform, spec.tags))
+
+
+def test_a_published_schema_of_another_shape_is_refused_with_a_pointer_to_the_gaps(tmp_path, spec):
+    """check.widened knows where AWS's published schema lacks what the service accepts; a schema that no longer
+    has those places is not silently trusted."""
+    other = tmp_path / "schema.json"
+    other.write_text(json.dumps({"type": "object", "definitions": {"GetFunction": {"type": "object"}}}))
+    with pytest.raises(ValueError, match="PUBLISHED_SCHEMA_GAPS"):
+        check.published_problems(definition(spec), other)
