@@ -66,10 +66,10 @@ def pipeline_role_document(names: Names, region: str, model: str, package_group_
         allow(["s3:GetObject"], [f"{models_bucket_arn}/evaluation/{model}/*"], sid="ReadTheEvaluation",
               **documents.in_account(account)),
         allow(["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], keys,
-              sid="ModelsKeyThroughSageMakerAndS3",
+              sid="JobKeysThroughSageMakerAndS3",
               **{"ForAnyValue:StringEquals": {"kms:ViaService": [f"sagemaker.{region}.amazonaws.com",
                                                                 f"s3.{region}.amazonaws.com"]}}),
-        documents.grants_for_aws_resources(keys, sid="ModelsKeyGrantsForTheJobs"),  # their volumes
+        documents.grants_for_aws_resources(keys, sid="JobKeyGrantsForTheirVolumes"),  # their volumes
         *sagemaker_guardrails(subnet_ids, security_group_ids, keys),
     )
 

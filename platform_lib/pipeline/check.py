@@ -2,7 +2,7 @@
 an execution reaches the step.
 
 1. The definition's structure against ``definition.schema.json`` (written here from the documented format:
-   AWS's published JSON schema carries no licence, so it is not used).
+   AWS's published JSON schema carries no licence, so it is not part of the project; see ``published_problems``).
 2. Each job step's ``Arguments`` against botocore's service model of the API the step calls (Training:
    ``CreateTrainingJob``, Processing: ``CreateProcessingJob``, RegisterModel: ``CreateModelPackage``), with the
    job name the pipeline assigns added and every property reference replaced by a string of the right shape.

@@ -204,6 +204,8 @@ def training_step(spec: Spec) -> dict[str, Any]:
     arguments = _requests(spec).training_job_request(
         training_request(spec, "pipeline", {channel: f"{spec.prepared_uri}{channel}/" for channel in CHANNELS}))
     del arguments["TrainingJobName"]   # the pipeline names each execution's job
+    # Its code is in the image (no source bundle to fetch from S3): isolated, as the workload boundary wants.
+    arguments["EnableNetworkIsolation"] = True
     for channel in arguments["InputDataConfig"]:   # Prepare's outputs, by reference (it runs first)
         channel["DataSource"]["S3DataSource"]["S3Uri"] = prepared(channel["ChannelName"])
     return {"Name": "Train", "Type": "Training", "Arguments": arguments}

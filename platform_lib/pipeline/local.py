@@ -160,7 +160,9 @@ def run(spec: Spec, target: Target, sm: Any, s3: Any, progress: Progress = quiet
     check_step = next(s for s in steps if s["Type"] == "Condition")
     outcome = LocalRun(spec.name)
     job = f"{spec.model.name}-retrain-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
-    progress(f"Prepare: {', '.join(c['InputName'] for c in steps[0]['Arguments']['ProcessingInputs'])}")
+    features = spec.features
+    progress(f"Prepare: {', '.join(i['InputName'] for i in steps[0]['Arguments']['ProcessingInputs'][:2])}"
+             + (f" with feature group {features.name} of the local store {features_dir}" if features else ""))
     try:
         channels = prepare(spec, s3, job, features_dir, progress)
     except (TargetError, OSError) as exc:

@@ -241,6 +241,8 @@ def apply(target: Path, changes: list[Change]) -> str:
             predecessor = _find(parent, Item(change.after)) if change.after is not None else -1
             index = len(parent) if predecessor is None else predecessor + 1
             parent.insert(index, copy.deepcopy(change.source))
+        elif isinstance(last, str) and last not in parent:   # a key of a section the target did not state yet
+            parent[last] = copy.deepcopy(change.source)
         elif isinstance(parent[_index(parent, last)], (CommentedMap, CommentedSeq)):
             _merge_into(parent, _index(parent, last), change.source)
         else:

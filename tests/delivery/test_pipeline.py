@@ -43,6 +43,7 @@ def test_the_definition_is_the_clis_requests_and_passes_every_check(spec):
     expected = SageMakerTarget(None, "fraud-dev", spec.platform, tags=spec.tags).training_job_request(  # type: ignore[arg-type]
         training_request(spec, "x", {"train": "s3://b/train/", "validation": "s3://b/validation/"}))
     del expected["TrainingJobName"]
+    expected["EnableNetworkIsolation"] = True   # the image's code: nothing to fetch, so isolated
     for channel in expected["InputDataConfig"]:
         channel["DataSource"]["S3DataSource"]["S3Uri"] = {
             "Get": f"Steps.Prepare.ProcessingOutputConfig.Outputs['{channel['ChannelName']}'].S3Output.S3Uri"}
@@ -316,3 +317,52 @@ def test_local_run_of_a_feature_store_model_prepares_its_training_set_from_the_l
     assert body.splitlines()[0] == "card_id,event_time,is_fraud,amount,merchant_category,count_24h,amount_24h," \
                                    "feature_event_time"
     assert run["package"]["status"] == "PendingManualApproval"
+
+
+@pytest.mark.parametrize(("labels", "reason"), [
+    (False, "no files in"),                                      # nothing uploaded under labels/scorer/train/
+    (True, "none of the 2 label rows"),                          # labels, but an empty local feature store
+])
+def test_a_failed_prepare_stops_the_run_before_training(mlp, team, tmp_path, labels, reason):
+    if labels:
+        bucket, key = outputs.data_location(team.outputs, "curated")
+        body = b"card_id,event_time,is_fraud\ncard-00001,2026-10-02T00:00:00Z,0\ncard-00002,2026-10-02T00:00:00Z,1\n"
+        for channel in ("train", "validation"):
+            team.aws.client("s3").put_object(Bucket=bucket, Key=f"labels/scorer/{channel}/batch.csv", Body=body,
+                                             ServerSideEncryption="aws:kms", SSEKMSKeyId=key)
+    code, output = mlp("pipeline", "run", "--stack", "fraud-dev", "--model", "scorer", "--stacks-dir",
+                       str(ROOT / "stacks"), "--features-dir", str(tmp_path / "empty-store"), "--json")
+    assert code == 2, output
+    run = json.loads(output[output.index("{\n"):])
+    assert [(s["name"], s["status"]) for s in run["steps"]] == [
+        ("Prepare", "Failed"), ("Train", "Skipped"), ("Evaluate", "Skipped"), ("CheckGates", "Skipped"),
+        ("Register", "Skipped")]
+    assert reason in run["steps"][0]["detail"] and run["package"] is None
+
+
+def test_a_feature_group_too_wide_for_the_steps_arguments_is_refused_by_name(spec):
+    from platform_lib.config.schema.features import FeatureGroup
+    from platform_lib.pipeline.definition import PipelineError, prepare_arguments
+
+    features = [{"name": "id", "type": "String"}, {"name": "t", "type": "Fractional"},
+                *({"name": f"f{i}", "type": "Fractional"} for i in range(93))]
+    group = FeatureGroup.model_validate({"name": "wide", "description": "d", "recordIdentifier": "id",
+                                         "eventTime": "t", "features": features})
+    model = spec.model.model_copy(update={"retraining": spec.retraining.model_copy(update={"feature_group": "wide"})})
+    team = spec.team.model_copy(update={"feature_groups": {"wide": "fraud-dev-wide"}})
+    wide = Spec(team, model, spec.platform, spec.tags, group)
+    with pytest.raises(PipelineError, match=r"feature group 'wide' has 95 features: .* at most 100 \(101 here\)"):
+        prepare_arguments(wide)
+    narrower = group.model_copy(update={"features": group.features[:-1]})
+    assert len(prepare_arguments(Spec(team, model, spec.platform, spec.tags, narrower))) == 100
+    with pytest.raises(PipelineError, match="give its declaration"):
+        prepare_arguments(Spec(team, model, spec.platform, spec.tags))
+
+
+def test_a_published_schema_of_another_shape_is_refused_with_a_pointer_to_the_gaps(tmp_path, spec):
+    """check.widened knows where AWS's published schema lacks what the service accepts; a schema that no longer
+    has those places is not silently trusted."""
+    other = tmp_path / "schema.json"
+    other.write_text(json.dumps({"type": "object", "definitions": {"GetFunction": {"type": "object"}}}))
+    with pytest.raises(ValueError, match="PUBLISHED_SCHEMA_GAPS"):
+        check.published_problems(definition(spec), other)

@@ -114,9 +114,12 @@ def test_break_glass_role_needs_mfa_and_only_reads(plans):
 
 
 @pytest.mark.parametrize("key,users", [
-    ("fraud-prod-data-euw1", ["sagemaker-execution", "feature-store", "catalog-crawler", "break-glass"]),
-    ("fraud-prod-models-euw1", ["sagemaker-execution", "models-replication", "break-glass", "digits-pipeline"]),
-    ("fraud-prod-models-use1", ["sagemaker-execution", "models-replication", "break-glass", "digits-pipeline"]),
+    ("fraud-prod-data-euw1", ["sagemaker-execution", "feature-store", "catalog-crawler", "break-glass",
+                              "digits-pipeline", "scorer-pipeline"]),   # retraining's Prepare step: the data key
+    ("fraud-prod-models-euw1", ["sagemaker-execution", "models-replication", "break-glass", "digits-pipeline",
+                                "scorer-pipeline"]),
+    ("fraud-prod-models-use1", ["sagemaker-execution", "models-replication", "break-glass", "digits-pipeline",
+                                "scorer-pipeline"]),
 ])
 def test_team_keys_name_the_teams_principals_and_grant_only_for_aws_resources(plans, key, users):
     view = plans["fraud-prod"]

@@ -194,3 +194,20 @@ def test_a_new_item_lands_where_the_source_has_it(stacks):
     assert [(c.key, c.after) for c in changes] == [("features.groups[transactions].features[currency]", "amount")]
     after = infra.apply(dst.path, changes)
     assert amount + currency + "          - {name: merchant_category" in after
+
+
+def test_a_section_new_inside_an_existing_item_is_carried_key_by_key(stacks):
+    """Issue 14: staging declares the scorer's retraining, which prod's scorer lacks: its promotable keys land in a
+    new `retraining:` mapping of that item (the per-environment `schedule`/`instanceType` stay the target's)."""
+    path = stacks / "Pulumi.fraud-prod.yaml"
+    text = path.read_text()
+    start = text.index("        # Retrained on new data")
+    path.write_text(text[:start] + text[text.index("  # Served on SageMaker in both serving regions"):])
+    src, dst = (load_stack_file(stacks / f"Pulumi.{name}.yaml") for name in ("fraud-staging", "fraud-prod"))
+    changes = [c for c in infra.promotable_changes(src, dst) if c.key.startswith("modelRegistry")]
+    assert {c.key for c in changes} >= {"modelRegistry.models[scorer].retraining.featureGroup",
+                                       "modelRegistry.models[scorer].retraining.onNewData"}
+    path.write_text(infra.apply(dst.path, changes))
+    promoted = load_stack_file(path).config.model_registry.model("scorer").retraining  # type: ignore[union-attr]
+    assert promoted is not None and promoted.feature_group == "transactions" and promoted.on_new_data
+    assert promoted.new_data_marker == "_READY" and promoted.data_prefix == "labels/scorer/"
