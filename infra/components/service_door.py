@@ -29,8 +29,9 @@ from platform_lib.k8s_serving import PORT, SERVICE_PORT
 LISTENER_PORT = 80
 ELB_NAME_LIMIT = 32                  # load balancer and target group names
 DEREGISTRATION_DELAY_S = 30          # the serving contract drains for 30 s after SIGTERM
-HEALTH_CHECK = {"protocol": "HTTP", "path": "/ping", "port": "traffic-port", "matcher": "200",
-                "interval": 10, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2}
+HEALTH_CHECK: aws.lb.TargetGroupHealthCheckArgsDict = {
+    "protocol": "HTTP", "path": "/ping", "port": "traffic-port", "matcher": "200",   # the pod's readiness
+    "interval": 10, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2}
 TARGET_GROUP_BINDING_API = "elbv2.k8s.aws/v1beta1"
 
 
@@ -107,7 +108,7 @@ class ServiceDoor(pulumi.ComponentResource):
         self.target_group = aws.lb.TargetGroup(
             named("targets"), name=physical, target_type="ip", protocol="TCP", port=PORT, vpc_id=args.vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY_S, preserve_client_ip="false",
-            health_check=aws.lb.TargetGroupHealthCheckArgs(**HEALTH_CHECK), opts=child)
+            health_check=HEALTH_CHECK, opts=child)
         self.listener = aws.lb.Listener(
             named("listener"), load_balancer_arn=self.load_balancer.arn, port=LISTENER_PORT, protocol="TCP",
             default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward",
