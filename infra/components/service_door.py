@@ -23,7 +23,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.components.k8s_common import meta
-from infra.naming import PURPOSE_TAG, Names
+from infra.naming import PURPOSE_TAG, Names, region_code
 from platform_lib.k8s_serving import PORT, SERVICE_PORT
 
 LISTENER_PORT = 80
@@ -36,19 +36,20 @@ TARGET_GROUP_BINDING_API = "elbv2.k8s.aws/v1beta1"
 
 
 def elb_name(names: Names, model: str, region: str) -> str:
-    """`<team>-<env>-<model>-<region code>`, at most 32 characters (ELB's limit): a longer model name is cut
-    and a hash of the full name keeps it unique; the `<team>-<env>-` prefix always stays (the load balancer
-    controller may register targets only in this environment's target groups)."""
+    """`<team>-<env>-<model>-<region code>`, at most 32 characters (ELB's limit). When that is too long, the
+    model name (then the team name) is cut and a hash of both keeps the name unique; `-<env>-` always stays
+    (the load balancer controller may register targets only in target groups named `*-<env>-*`)."""
     name = names.resource(model, region)
     if len(name) <= ELB_NAME_LIMIT:
         return name
-    digest = hashlib.sha256(model.encode()).hexdigest()[:4]
-    head, tail = names.resource(""), f"-{digest}-{name.rsplit('-', 1)[1]}"
+    digest = hashlib.sha256(f"{names.scope}/{model}".encode()).hexdigest()[:4]
+    tail = f"-{digest}-{region_code(region)}"
+    head = f"{names.scope}-{names.environment}-"
     room = ELB_NAME_LIMIT - len(head) - len(tail)
-    if room < 1:
-        raise ValueError(f"team {names.scope!r} in {names.environment} leaves no room for model {model!r} in a "
-                         f"load balancer name ({ELB_NAME_LIMIT} characters); shorten the team name")
-    return f"{head}{model[:room].rstrip('-')}{tail}"
+    if room >= 1:
+        return f"{head}{model[:room].rstrip('-')}{tail}"
+    scope_room = ELB_NAME_LIMIT - len(f"-{names.environment}") - len(tail)
+    return f"{names.scope[:scope_room].rstrip('-')}-{names.environment}{tail}"
 
 
 def target_group_binding(name: str, namespace: str, service: str, target_group_arn: str) -> dict[str, Any]:
