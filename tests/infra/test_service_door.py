@@ -116,6 +116,7 @@ def test_door_proxies_invocations_with_iam_auth_and_answers_ping_from_the_pods(c
     assert (ping["type"], ping["integrationHttpMethod"], ping["connectionId"], ping["integrationTarget"]) == (
         "HTTP", "GET", link, nlb)
     assert host.match(ping["uri"]) and ping["uri"].endswith("/ping")
+    assert ping["passthroughBehavior"] == "WHEN_NO_MATCH" and "requestTemplates" not in ping
     ok = view.named("fraud-dev-defects-api-ping-200-mapping-euw1").inputs
     assert json.loads(ok["responseTemplates"]["application/json"]) == {"status": "InService", "region": "eu-west-1"}
     assert view.named("fraud-dev-defects-api-ping-503-mapping-euw1").inputs["selectionPattern"] == r"5\d{2}"
