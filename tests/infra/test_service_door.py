@@ -240,3 +240,9 @@ def test_a_platform_without_node_security_groups_is_a_contract_error(plans):
     platform = PlatformOutputs.model_validate(outputs)
     with pytest.raises(ContractError, match="exports no nodeSecurityGroupId .* run its `pulumi up` first"):
         _node_security_group("eu-west-1", platform)
+
+
+def test_controller_policy_has_no_linter_findings(platform_names):
+    from tests.policies.test_policy_iam_lint import _analyze  # parliament with its community auditors
+
+    assert _analyze(json.dumps(controller_document(platform_names, "eu-west-1")), True) == []
