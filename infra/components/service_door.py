@@ -105,7 +105,10 @@ class ServiceDoor(pulumi.ComponentResource):
         self.load_balancer = aws.lb.LoadBalancer(
             named("nlb"), name=physical, load_balancer_type="network", internal=True, subnets=args.subnet_ids,
             security_groups=[lb_group.id], enable_cross_zone_load_balancing=True, ip_address_type="ipv4",
-            opts=child)
+            # New subnets or groups (rare: a platform change) replace the NLB rather than calling SetSubnets and
+            # SetSecurityGroups: CI needs no `Set*` on load balancers, and the region's door fails over meanwhile.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                replace_on_changes=["subnets", "securityGroups"], delete_before_replace=True)))
         self.target_group = aws.lb.TargetGroup(
             named("targets"), name=physical, target_type="ip", protocol="TCP", port=PORT, vpc_id=args.vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY_S, preserve_client_ip="false",
