@@ -80,6 +80,7 @@ class ServiceDoor(pulumi.ComponentResource):
         super().__init__("ml-platform:serving:ServiceDoor", name, None, opts)
         names, model, region = args.names, args.model, args.region
         child = pulumi.ResourceOptions(parent=self, provider=provider)
+
         def named(purpose: str) -> str:
             return names.resource(f"{model}-{purpose}", region)
 
