@@ -138,9 +138,8 @@ def verb_patterns(actions: Iterable[str], nouns: bool = True) -> list[str]:
 
 
 # Services of one resource type in the ceiling: their noun, shorter than their verbs. Elastic Load Balancing
-# (the serving NLBs, target groups and listeners) holds no data and its scope is this environment's names
-# (`Operations`): the service, shorter than its six verbs; its Describe* stay on the unscoped statement.
-NOUN_SERVICES = {"scheduler": "scheduler:*Schedule", "elasticloadbalancing": "elasticloadbalancing:*"}
+# (the serving NLBs, target groups and listeners, `Operations`): its tags by their noun.
+NOUN_SERVICES = {"scheduler": "scheduler:*Schedule", "elasticloadbalancing": "elasticloadbalancing:*Tags"}
 
 
 def _ceiling_pattern(action: str, service: str, name: str, nouns: bool = True) -> str:
@@ -175,7 +174,23 @@ def ceiling_statements(names: Names, types: Iterable[str]) -> list[Statement]:
         ceiling.append({key: value for key, value in {**statement, "Action": actions}.items() if key != "Sid"})
     widened = ceiling + ([nouns] if nouns["Action"] else [])
     kept = [s for i, s in enumerate(widened) if not any(_covers(other, s) for j, other in enumerate(widened) if j != i)]
-    return _absorbed(kept)
+    return _absorbed(_unrepeated(kept))
+
+
+def _unrepeated(statements: list[Statement]) -> list[Statement]:
+    """Leave out of each statement the action patterns an unconditional statement on every resource already
+    allows (e.g. `ecr:Describe*` next to the unscoped `ecr:Describe*`): the same access, fewer characters."""
+    everywhere = [p for s in statements if s["Resource"] in ("*", ["*"]) and "Condition" not in s
+                  for p in _listed(s["Action"])]
+    result: list[Statement] = []
+    for statement in statements:
+        if statement["Resource"] in ("*", ["*"]) or statement["Effect"] != "Allow":
+            result.append(statement)
+            continue
+        actions = [a for a in _listed(statement["Action"]) if not any(fnmatchcase(a, p) for p in everywhere)]
+        if actions:
+            result.append({**statement, "Action": actions})
+    return result
 
 
 def _absorbed(statements: list[Statement]) -> list[Statement]:

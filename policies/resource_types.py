@@ -450,7 +450,6 @@ RESOURCE_TYPES: Mapping[str, ResourceType] = _types(
                         "arnSuffix": "net/{name}/{digest}"},
                deploy_actions=(*_ELB_WRITE("LoadBalancer"), "elasticloadbalancing:DescribeLoadBalancerAttributes",
                                "elasticloadbalancing:ModifyLoadBalancerAttributes",
-                               "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
                                "elasticloadbalancing:DescribeCapacityReservation", "iam:CreateServiceLinkedRole",
                                "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")),
     _blueprint("aws:lb/targetGroup:TargetGroup", physical_name="name", name_scope="region",

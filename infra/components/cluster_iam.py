@@ -78,7 +78,7 @@ def boundary_statements(account: str) -> list[Statement]:
         allow(["kms:ListGrants", "kms:RevokeGrant"], f"arn:aws:kms:*:{account}:key/*",
               sid="EksSecretsKey"),
         allow(["elasticloadbalancing:*Targets", "elasticloadbalancing:ModifyTargetGroup*"],
-              f"arn:aws:elasticloadbalancing:*:{account}:targetgroup/*"),   # no sid: the boundary is near 6,144
+              f"arn:aws:elasticloadbalancing:*:{account}:targetgroup/*", sid="LbTargets"),   # lb_controller.py
     ]
 
 

@@ -130,7 +130,8 @@ class ServiceBackend:
                         "integration_target": self.load_balancer_arn,
                         "uri": pulumi.Output.concat("http://", self.load_balancer_dns, f"/{path}")}
         if path == "ping":
-            return {"type": "HTTP", "integration_http_method": "GET", "passthrough_behavior": "NEVER",
+            # no request template: the checkers' bodiless GET passes through (NEVER would answer 415)
+            return {"type": "HTTP", "integration_http_method": "GET", "passthrough_behavior": "WHEN_NO_MATCH",
                     "timeout_milliseconds": PING_TIMEOUT_MS, **through_link}
         return {"type": "HTTP_PROXY", "integration_http_method": "POST",
                 "timeout_milliseconds": INTEGRATION_TIMEOUT_MS, **through_link}

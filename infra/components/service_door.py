@@ -23,31 +23,33 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra.components.k8s_common import meta
-from infra.naming import PURPOSE_TAG, Names
+from infra.naming import PURPOSE_TAG, Names, region_code
 from platform_lib.k8s_serving import PORT, SERVICE_PORT
 
 LISTENER_PORT = 80
 ELB_NAME_LIMIT = 32                  # load balancer and target group names
 DEREGISTRATION_DELAY_S = 30          # the serving contract drains for 30 s after SIGTERM
-HEALTH_CHECK = {"protocol": "HTTP", "path": "/ping", "port": "traffic-port", "matcher": "200",
-                "interval": 10, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2}
+HEALTH_CHECK: aws.lb.TargetGroupHealthCheckArgsDict = {
+    "protocol": "HTTP", "path": "/ping", "port": "traffic-port", "matcher": "200",   # the pod's readiness
+    "interval": 10, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 2}
 TARGET_GROUP_BINDING_API = "elbv2.k8s.aws/v1beta1"
 
 
 def elb_name(names: Names, model: str, region: str) -> str:
-    """`<team>-<env>-<model>-<region code>`, at most 32 characters (ELB's limit): a longer model name is cut
-    and a hash of the full name keeps it unique; the `<team>-<env>-` prefix always stays (the load balancer
-    controller may register targets only in this environment's target groups)."""
+    """`<team>-<env>-<model>-<region code>`, at most 32 characters (ELB's limit). When that is too long, the
+    model name (then the team name) is cut and a hash of both keeps the name unique; `-<env>-` always stays
+    (the load balancer controller may register targets only in target groups named `*-<env>-*`)."""
     name = names.resource(model, region)
     if len(name) <= ELB_NAME_LIMIT:
         return name
-    digest = hashlib.sha256(model.encode()).hexdigest()[:4]
-    head, tail = names.resource(""), f"-{digest}-{name.rsplit('-', 1)[1]}"
+    digest = hashlib.sha256(f"{names.scope}/{model}".encode()).hexdigest()[:4]
+    tail = f"-{digest}-{region_code(region)}"
+    head = f"{names.scope}-{names.environment}-"
     room = ELB_NAME_LIMIT - len(head) - len(tail)
-    if room < 1:
-        raise ValueError(f"team {names.scope!r} in {names.environment} leaves no room for model {model!r} in a "
-                         f"load balancer name ({ELB_NAME_LIMIT} characters); shorten the team name")
-    return f"{head}{model[:room].rstrip('-')}{tail}"
+    if room >= 1:
+        return f"{head}{model[:room].rstrip('-')}{tail}"
+    scope_room = ELB_NAME_LIMIT - len(f"-{names.environment}") - len(tail)
+    return f"{names.scope[:scope_room].rstrip('-')}-{names.environment}{tail}"
 
 
 def target_group_binding(name: str, namespace: str, service: str, target_group_arn: str) -> dict[str, Any]:
@@ -78,6 +80,7 @@ class ServiceDoor(pulumi.ComponentResource):
         super().__init__("ml-platform:serving:ServiceDoor", name, None, opts)
         names, model, region = args.names, args.model, args.region
         child = pulumi.ResourceOptions(parent=self, provider=provider)
+
         def named(purpose: str) -> str:
             return names.resource(f"{model}-{purpose}", region)
 
@@ -103,11 +106,14 @@ class ServiceDoor(pulumi.ComponentResource):
         self.load_balancer = aws.lb.LoadBalancer(
             named("nlb"), name=physical, load_balancer_type="network", internal=True, subnets=args.subnet_ids,
             security_groups=[lb_group.id], enable_cross_zone_load_balancing=True, ip_address_type="ipv4",
-            opts=child)
+            # New subnets or groups (rare: a platform change) replace the NLB rather than calling SetSubnets and
+            # SetSecurityGroups: CI needs no `Set*` on load balancers, and the region's door fails over meanwhile.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                replace_on_changes=["subnets", "securityGroups"], delete_before_replace=True)))
         self.target_group = aws.lb.TargetGroup(
             named("targets"), name=physical, target_type="ip", protocol="TCP", port=PORT, vpc_id=args.vpc_id,
             deregistration_delay=DEREGISTRATION_DELAY_S, preserve_client_ip="false",
-            health_check=aws.lb.TargetGroupHealthCheckArgs(**HEALTH_CHECK), opts=child)
+            health_check=HEALTH_CHECK, opts=child)
         self.listener = aws.lb.Listener(
             named("listener"), load_balancer_arn=self.load_balancer.arn, port=LISTENER_PORT, protocol="TCP",
             default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward",

@@ -347,13 +347,13 @@ def model_routes(config: TeamConfig, backends: Mapping[str, Mapping[str, SageMak
 
 def service_doors(config: TeamConfig, kubernetes: Mapping[str, Mapping[str, KubernetesServing]],
                   platform: pulumi.Output[PlatformOutputs], tenancy: Tenancy,
-                  providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, ServiceBackend]]:
+                  providers: Mapping[str, aws.Provider]) -> dict[str, dict[str, SageMakerBackend | ServiceBackend]]:
     """With a hosted zone, per model served on Kubernetes and region: the internal NLB, VPC link and
     TargetGroupBinding its front door reaches the Service's pods through."""
     if config.served.hosted_zone is None:
         return {}
     names = names_of(config)
-    backends: dict[str, dict[str, ServiceBackend]] = {}
+    backends: dict[str, dict[str, SageMakerBackend | ServiceBackend]] = {}
     for model, regions in kubernetes.items():
         for region, serving in regions.items():
             network: pulumi.Output[RegionNetwork] = platform.apply(lambda p, r=region: p.networks[r])  # type: ignore[misc]

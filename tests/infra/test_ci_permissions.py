@@ -268,3 +268,24 @@ def test_ci_ceiling_widens_verbs_but_never_onto_data(plans):
                            ("kms:CreateGrant", "arn:aws:kms:eu-west-1:222222222222:key/x"),
                            ("kms:Decrypt", "arn:aws:kms:eu-west-1:222222222222:key/x")]:
         assert not allowed(boundary, action, target), (action, target)
+
+
+def test_ceiling_leaves_out_what_the_unscoped_statement_already_allows():
+    from infra.deploy_permissions import _unrepeated
+
+    unscoped = {"Effect": "Allow", "Action": ["ecr:Describe*", "logs:Create*"], "Resource": "*"}
+    repositories = {"Effect": "Allow", "Action": ["ecr:DescribeImages", "ecr:Put*"], "Resource": "arn:aws:ecr:*:1:*"}
+    groups = {"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": "arn:aws:logs:*:1:*"}
+    deny = {"Effect": "Deny", "Action": ["ecr:DescribeImages"], "Resource": "arn:aws:ecr:*:1:x"}
+    assert _unrepeated([unscoped, repositories, groups, deny]) == [
+        unscoped, {**repositories, "Action": ["ecr:Put*"]}, deny]
+
+
+def test_elastic_load_balancing_ceiling_is_bounded_by_verbs_and_names(plans):
+    _, boundary = ci_documents(plans, "prod")
+    own = "arn:aws:elasticloadbalancing:eu-west-1:222222222222:targetgroup/vision-prod-defects-euw1/0a1b"
+    other = "arn:aws:elasticloadbalancing:eu-west-1:222222222222:targetgroup/vision-dev-defects-euw1/0a1b"
+    assert allowed(boundary, "elasticloadbalancing:CreateTargetGroup", own)
+    assert not allowed(boundary, "elasticloadbalancing:CreateTargetGroup", other)
+    assert not allowed(boundary, "elasticloadbalancing:RegisterTargets", own)   # CI never registers targets
+    assert allowed(boundary, "elasticloadbalancing:DescribeTargetHealth", "*")

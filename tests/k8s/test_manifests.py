@@ -80,15 +80,15 @@ def test_harness_refuses_unknown_fields_and_kinds():
 
 
 def test_target_group_binding_harness_refuses_unknown_fields_and_bad_values():
-    good = {"apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "TargetGroupBinding",
-            "metadata": {"name": "defects", "namespace": "vision"},
-            "spec": {"serviceRef": {"name": "defects", "port": 80}, "targetType": "ip",
-                     "targetGroupARN": "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/y"}}
+    spec: dict[str, Any] = {"serviceRef": {"name": "defects", "port": 80}, "targetType": "ip",
+                            "targetGroupARN": "arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/y"}
+    good: dict[str, Any] = {"apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "TargetGroupBinding",
+                            "metadata": {"name": "defects", "namespace": "vision"}, "spec": spec}
     validate_target_group_binding(good, "1.32")
-    for spec in ({**good["spec"], "targetType": "pod"}, {**good["spec"], "serviceref": {"name": "x"}},
-                 {"targetGroupARN": good["spec"]["targetGroupARN"]}):   # serviceRef is required
+    for bad in ({**spec, "targetType": "pod"}, {**spec, "serviceref": {"name": "x"}},
+                {"targetGroupARN": spec["targetGroupARN"]}):   # serviceRef is required
         with pytest.raises(jsonschema.ValidationError):
-            validate_target_group_binding({**good, "spec": spec}, "1.32")
+            validate_target_group_binding({**good, "spec": bad}, "1.32")
     with pytest.raises(kubernetes_validate.ValidationError):
         validate_target_group_binding({**good, "metadata": {"name": "x", "labelz": {}}}, "1.32")
 

@@ -22,3 +22,12 @@ def test_prod_endpoint_without_autoscaling_is_refused_naming_the_endpoint(plan_p
     violated = {line.split("✗ mandatory ", 1)[1].split()[0] for line in result.stdout.splitlines()
                 if "✗ mandatory " in line}
     assert violated == {"sagemaker-prod-variant-autoscaling"}, result.stdout
+
+
+def test_internet_facing_serving_nlb_is_refused_naming_it(plan_program):
+    result = plan_program("public_serving_nlb")
+    assert result.returncode == 1, result.stdout + result.stderr
+    violated = {line.split("✗ mandatory ", 1)[1].split()[0] for line in result.stdout.splitlines()
+                if "✗ mandatory " in line}
+    assert violated == {"elb-network-load-balancer-internal"}, result.stdout
+    assert "mandatory elb-network-load-balancer-internal public-door" in result.stdout
