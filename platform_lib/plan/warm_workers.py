@@ -1,5 +1,5 @@
 """Imported once by the plan workers' fork server: the program, the policy pack and their provider modules,
-so that every worker forked from it starts warm (see `runner._pool`)."""
+so that every worker forked from it starts warm (see `workers`)."""
 
 import gc
 
