@@ -16,6 +16,10 @@ __all__ = ["ExitCode", "main"]
 def main() -> None:
     """The ``mlp`` console script: any unexpected error is one line and exit 2, never a traceback
     and never exit 1 (which means policy violations to CI)."""
+    if sys.argv[1:2] == ["plan"] and not {"--program", "--help"} & set(sys.argv):
+        from platform_lib.plan.workers import start_warming
+
+        start_warming()  # the plan workers' imports run on the other core while this one imports the CLI
     from .app import app
 
     try:

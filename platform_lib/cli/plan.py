@@ -57,6 +57,10 @@ def plan(
     invalid config, a failing program, a physical-name collision.
     """
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    if (stack or all_stacks) and program is None and (jobs or os.cpu_count() or 1) > 1:
+        from platform_lib.plan import workers
+
+        workers.start_warming()  # the workers' imports run on the other core while this process loads stacks
     from platform_lib.plan import ci_reports, report
     from platform_lib.plan import diff as plan_diff
 

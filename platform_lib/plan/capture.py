@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,7 +92,7 @@ class CapturingMonitor(sdk.MockMonitor):
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.captured: list[CapturedResource] = []
-        self.duplicates: list[str] = []
+        self.registered: list[str] = []  # URNs in order; a list, as the SDK registers from several threads
         self.stack_urn = ""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -104,8 +105,7 @@ class CapturingMonitor(sdk.MockMonitor):
         if request.type == STACK_TYPE:
             self.stack_urn = urn
             return sdk.RegisterResourceResponse(urn=urn)
-        if urn in self.resources:
-            self.duplicates.append(urn)
+        self.registered.append(urn)
         sdk.ensure_event_loop()
         inputs = sdk.deserialize_properties(request.object)
         args = pulumi.runtime.MockResourceArgs(
@@ -132,6 +132,7 @@ class CapturingMonitor(sdk.MockMonitor):
 
     def ReadResource(self, request):
         response = super().ReadResource(request)
+        self.registered.append(response.urn)
         registration = self.resources[response.urn]
         self.captured.append(CapturedResource(
             type=request.type, name=request.name, urn=response.urn,
@@ -169,8 +170,9 @@ def run(
         raise ProgramError(f"the program called sys.exit({exc.code!r}) before it finished") from exc
     except Exception as exc:  # the program's own error is the message the user needs
         raise ProgramError(_describe(exc)) from exc
-    if monitor.duplicates:
-        raise ProgramError("duplicate resource URN " + ", ".join(repr(u) for u in dict.fromkeys(monitor.duplicates))
+    duplicates = [urn for urn, count in Counter(monitor.registered).items() if count > 1]
+    if duplicates:
+        raise ProgramError("duplicate resource URN " + ", ".join(repr(u) for u in duplicates)
                            + ": two resources of the same type and name (under the same parent); "
                            "the Pulumi engine refuses this, give each a unique name")
     return Capture(project, stack, monitor.captured, unwrap(outputs), sorted(mocks.unknown_invokes))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import multiprocessing
 import runpy
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +20,7 @@ from platform_lib.config.loader import ConfigError, StackFile, load_stack_file, 
 from platform_lib.config.schema import TeamConfig
 from platform_lib.contract import ContractError, PlatformOutputs, TeamOutputs, parse
 
-from . import capture
+from . import capture, workers
 from .collisions import find_collisions
 from .policy_run import Violation, evaluate
 
@@ -210,13 +208,14 @@ def load(path: Path) -> StackFile | InvalidStack:
 def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2, *,
                 context: Sequence[Path | StackFile | InvalidStack] = (), timeout: float = DEFAULT_TIMEOUT,
                 on_planned: Callable[[StackPlan], None] | None = None) -> list[StackPlan]:
-    """Plan stack files together: platforms first, then teams against the planned platform outputs.
+    """Plan stack files together: platforms first, each team against its planned platform's outputs.
 
     Paths are loaded here; already loaded stacks are not read again. Invalid configs are reported
     without planning; a team whose platform is missing or failed says which and why. ``context``:
     the other stacks of the directory, planned too (not returned) so that every planned stack's
-    physical names are checked against all of them. Plans come in the given order
-    (``deployment_order`` sorts them for display).
+    physical names are checked against all of them. A team starts as soon as its own platform is
+    planned, the largest stacks first (`_largest_first`). Plans come back in the given order
+    (``deployment_order`` sorts them for display); ``on_planned`` hears of each as it finishes.
     """
     asked = [load(s) if isinstance(s, Path) else s for s in stacks]
     asked_paths = {entry.path for entry in asked}
@@ -238,30 +237,44 @@ def plan_stacks(stacks: Sequence[Path | StackFile | InvalidStack], jobs: int = 2
     for entry in asked:
         if isinstance(entry, InvalidStack):
             done(entry.path, plans[entry.path])
-    platforms = [s for s in loaded if s.config.kind == "platform"]
+    ready = [s for s in loaded if s.config.kind == "platform"]
     teams = [(s, s.config) for s in loaded if isinstance(s.config, TeamConfig)]
+    platform_outputs: dict[str, dict[str, Any]] = {}
     with _pool(jobs, len(loaded)) as pool:
-        for stack_file, plan in zip(platforms, pool.map(plan_stack_file, platforms, repeat(None, platforms),
-                                                        repeat(timeout, platforms)), strict=True):
-            done(stack_file.path, plan)
-        outputs = {p.stack: p.outputs for p in plans.values() if p.kind == "platform" and not p.error}
-        ready = []
-        for stack_file, config in teams:
-            if config.platform_stack_name in outputs:
-                ready.append(stack_file)
-            else:
-                done(stack_file.path, StackPlan(
-                    stack=stack_file.name, source=str(stack_file.path), kind="team",
-                    environment=config.environment, error=_missing_platform(stack_file, config, loaded, plans)))
-        for stack_file, plan in zip(ready, pool.map(plan_stack_file, ready, repeat(outputs, ready),
-                                                    repeat(timeout, ready)), strict=True):
-            done(stack_file.path, plan)
+        running: dict[Future[StackPlan], StackFile] = {}
+        while ready or running:
+            ready.sort(key=_largest_first)
+            while ready and len(running) < max(jobs, 1):
+                stack_file = ready.pop(0)
+                inputs = None
+                if isinstance(stack_file.config, TeamConfig):
+                    name = stack_file.config.platform_stack_name
+                    inputs = {name: platform_outputs[name]}
+                running[pool.submit(plan_stack_file, stack_file, inputs, timeout)] = stack_file
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                stack_file = running.pop(future)
+                plan = future.result()
+                done(stack_file.path, plan)
+                if plan.kind == "platform" and not plan.error:
+                    platform_outputs[plan.stack] = plan.outputs
+                    ready += [s for s, config in teams if config.platform_stack_name == plan.stack]
+    for stack_file, config in teams:
+        if config.platform_stack_name not in platform_outputs:
+            done(stack_file.path, StackPlan(
+                stack=stack_file.name, source=str(stack_file.path), kind="team",
+                environment=config.environment, error=_missing_platform(stack_file, config, loaded, plans)))
     _flag_collisions(list(plans.values()))
     return [plans[entry.path] for entry in asked]
 
 
-def repeat(value: Any, like: Sequence[Any]) -> list[Any]:
-    return [value] * len(like)
+ENVIRONMENT_SIZE = {"prod": 0, "staging": 1}
+"""Prod stacks are the largest (more regions, zones and replicas), dev the smallest."""
+
+
+def _largest_first(stack_file: StackFile) -> tuple[int, str]:
+    """The order ready stacks start in, so the longest ones do not finish last on an otherwise idle pool."""
+    return ENVIRONMENT_SIZE.get(stack_file.config.environment, 2), stack_file.name
 
 
 def _missing_platform(stack_file: StackFile, config: TeamConfig, loaded: list[StackFile],
@@ -303,8 +316,10 @@ def _flag_collisions(plans: list[StackPlan]) -> None:
 class _InProcess:
     """The same interface as a process pool, for one job (and for debugging)."""
 
-    def map(self, fn, *iterables):
-        return list(map(fn, *iterables))
+    def submit(self, fn: Callable[..., StackPlan], *args: Any) -> Future[StackPlan]:
+        future: Future[StackPlan] = Future()
+        future.set_result(fn(*args))
+        return future
 
     def __enter__(self):
         return self
@@ -314,19 +329,10 @@ class _InProcess:
 
 
 def _pool(jobs: int, work: int):
-    """Workers forked from a fork server that imported the program once (`warm_workers`): as fast as forking
-    this process, without inheriting its threads and gRPC state, which crash a forked child's garbage
-    collector once this process has planned in-process (a library caller, the tests)."""
+    """Worker processes (see `workers`), or this process when there is one job or one stack."""
     if jobs <= 1 or work <= 1:
         return _InProcess()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["platform_lib.plan.warm_workers"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_fresh_event_loop)
-
-
-def _fresh_event_loop() -> None:
-    """Each worker plans on an event loop of its own."""
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    return workers.pool(jobs)
 
 
 def stack_files(directory: Path) -> list[Path]:
