@@ -9,6 +9,7 @@ Every request passes the policy pack first (``platform_lib.guard``).
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -31,6 +32,9 @@ from platform_lib.targets.base import (
 POLL_S = 15.0
 FAILOVER_CODES = {"ServiceUnavailable", "InternalFailure", "ThrottlingException", "ModelNotReadyException"}
 TERMINAL_JOB = {"Completed", "Failed", "Stopped"}
+# Jobs run with network isolation (the workload boundary denies any other), so the container cannot fetch
+# the source bundle itself: like the SageMaker SDK, it comes in as an input channel of this name.
+CODE_CHANNEL = "code"
 
 
 def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -60,9 +64,18 @@ class SageMakerTarget(Target):
     def training_job_request(self, request: TrainingRequest) -> dict[str, Any]:
         team = request.team
         bucket, key_arn = outputs.models_location(team)
+        hyperparameters, code = request.all_hyperparameters, []
+        if request.source_uri and request.entry_point:
+            if CODE_CHANNEL in request.channels:
+                raise TargetError(f"channel name {CODE_CHANNEL!r} is reserved for the source bundle on SageMaker "
+                                  "(jobs are network-isolated); rename that channel")
+            code = [{"ChannelName": CODE_CHANNEL, "InputMode": "File", "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": request.source_uri, "S3DataDistributionType": "FullyReplicated"}}}]
+            local = f"/opt/ml/input/data/{CODE_CHANNEL}/{request.source_uri.rsplit('/', 1)[-1]}"
+            hyperparameters["sagemaker_submit_directory"] = json.dumps(local)
         job: dict[str, Any] = {
             "TrainingJobName": request.job_name,
-            "HyperParameters": request.all_hyperparameters,
+            "HyperParameters": hyperparameters,
             "AlgorithmSpecification": {"TrainingImage": request.image, "TrainingInputMode": "File",
                                        "MetricDefinitions": request.metric_definitions},
             "RoleArn": team.execution_role_arn,
@@ -70,12 +83,13 @@ class SageMakerTarget(Target):
                 {"ChannelName": name, "ContentType": "text/csv", "InputMode": "File",
                  "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
                                                  "S3DataDistributionType": "FullyReplicated"}}}
-                for name, uri in sorted(request.channels.items())],
+                for name, uri in sorted(request.channels.items())] + code,
             "OutputDataConfig": {"S3OutputPath": f"s3://{bucket}/training/{request.model}/", "KmsKeyId": key_arn},
             "ResourceConfig": {"InstanceType": request.instance_type, "InstanceCount": request.instance_count,
                                "VolumeSizeInGB": 30, "VolumeKmsKeyId": key_arn},
             "StoppingCondition": {"MaxRuntimeInSeconds": request.max_runtime_s},
             "EnableInterContainerTrafficEncryption": True,
+            "EnableNetworkIsolation": True,
             "Tags": _tags(self.tags),
         }
         if request.environment:

@@ -101,6 +101,51 @@ def test_spot_training_request_and_ctrl_c_stops_the_job(planned):
         stub.assert_no_pending_responses()
 
 
+def test_training_job_is_network_isolated_and_gets_its_code_as_a_channel(planned, tmp_path):
+    """The workload boundary denies CreateTrainingJob without network isolation, so the container cannot
+    download the source bundle: it arrives as the `code` channel and the entry point unpacks it from there."""
+    import io
+    import tarfile
+
+    from infra.guardrails import sagemaker_guardrails
+    from types import SimpleNamespace
+
+    from training.contract import Paths
+    from training.entry_point import code_dir
+
+    team = outputs.team("fraud-dev", planned)
+    target = SageMakerTarget(_stubbed(), "fraud-dev", outputs.platform("fraud-dev", planned), tags=TAGS, poll_s=0)
+    source = "s3://fraud-dev-models-111111111111-euw1/source/digits/3f2a.tar.gz"
+    request = TrainingRequest("digits-9", "digits", team, "img:1", {"train": "s3://b/t/"}, source_uri=source,
+                              entry_point="train.py")
+    job = target.training_job_request(request)
+    isolation = [s for s in sagemaker_guardrails([], [], []) if s["Sid"] == "SageMakerNetworkIsolation"]
+    assert isolation and "sagemaker:CreateTrainingJob" in isolation[0]["Action"]
+    assert job["EnableNetworkIsolation"] is True
+    assert [c["ChannelName"] for c in job["InputDataConfig"]] == ["train", "code"]
+    assert job["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"] == source
+    assert job["HyperParameters"]["sagemaker_submit_directory"] == '"/opt/ml/input/data/code/3f2a.tar.gz"'
+    with Stubber(target.aws.client("sagemaker")) as stub:   # the request is valid for the real service model
+        stub.add_response("create_training_job", {"TrainingJobArn": "arn:aws:sagemaker:eu-west-1:1:training-job/d"},
+                          job)
+        target.aws.client("sagemaker").create_training_job(**job)
+
+    # in the container: SageMaker put the bundle under the channel; the entry point runs it from there
+    bundle = tmp_path / "input" / "data" / "code" / "3f2a.tar.gz"
+    bundle.parent.mkdir(parents=True)
+    with tarfile.open(bundle, "w:gz") as tar:
+        body = b"print('hello')\n"
+        info = tarfile.TarInfo("train.py")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    code = code_dir(str(bundle), SimpleNamespace(paths=Paths(tmp_path)))  # type: ignore[arg-type]
+    assert code is not None and (code / "train.py").read_bytes() == body
+
+    with pytest.raises(TargetError, match="'code' is reserved"):
+        target.training_job_request(TrainingRequest("digits-9", "digits", team, "img:1", {"code": "s3://b/c/"},
+                                                    source_uri=source, entry_point="train.py"))
+
+
 def test_update_endpoint_and_cleanup_when_a_step_fails(planned):
     team = outputs.team("fraud-dev", planned)
     aws = _stubbed()
