@@ -106,10 +106,9 @@ def test_training_job_is_network_isolated_and_gets_its_code_as_a_channel(planned
     download the source bundle: it arrives as the `code` channel and the entry point unpacks it from there."""
     import io
     import tarfile
-
-    from infra.guardrails import sagemaker_guardrails
     from types import SimpleNamespace
 
+    from infra.guardrails import sagemaker_guardrails
     from training.contract import Paths
     from training.entry_point import code_dir
 
