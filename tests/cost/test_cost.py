@@ -97,11 +97,16 @@ def resource(token: str, inputs: dict, region: str = "eu-west-1") -> list[Captur
     return [provider, CapturedResource(token, "r", f"urn:{token}", None, "urn:p", True, inputs)]
 
 
+def eu_west_1_sheet(directory, entries: dict, name: str = "aws-eu-west-1.yaml"):
+    """A dated eu-west-1 price sheet of ``entries`` in ``directory``."""
+    (directory / name).write_text(yaml.safe_dump({
+        "region": "eu-west-1", "currency": "USD", "recorded": "2026-11-22", "hoursPerMonth": 730, "entries": entries}))
+
+
 def test_scalable_resources_cost_their_minimum_idle_and_their_maximum_at_max(tmp_path):
-    (tmp_path / "aws-eu-west-1.yaml").write_text(yaml.safe_dump({
-        "region": "eu-west-1", "currency": "USD", "recorded": "2026-11-22", "hoursPerMonth": 730, "entries": {
-            "ec2/g5.xlarge": {"price": 1.123, "unit": "instance-hour", "source": "https://aws.amazon.com/ec2/pricing/"},
-            "ebs/gp3": {"price": 0.088, "unit": "GB-month", "source": "https://aws.amazon.com/ebs/pricing/"}}}))
+    eu_west_1_sheet(tmp_path, {
+        "ec2/g5.xlarge": {"price": 1.123, "unit": "instance-hour", "source": "https://aws.amazon.com/ec2/pricing/"},
+        "ebs/gp3": {"price": 0.088, "unit": "GB-month", "source": "https://aws.amazon.com/ebs/pricing/"}})
     sheets = cost.load_sheets(tmp_path)
     group = {"instanceTypes": ["g5.xlarge"], "scalingConfig": {"minSize": 0, "maxSize": 4, "desiredSize": 0},
              "diskSize": 200}
@@ -151,10 +156,9 @@ def node_group_with_template(mappings: list[dict], linked: bool = True) -> list[
 
 
 def test_every_ebs_volume_of_the_template_is_priced_per_node_and_unknowns_are_unpriced(tmp_path):
-    (tmp_path / "aws-eu-west-1.yaml").write_text(yaml.safe_dump({
-        "region": "eu-west-1", "currency": "USD", "recorded": "2026-11-22", "hoursPerMonth": 730, "entries": {
-            "ec2/m6i.large": {"price": 0.107, "unit": "instance-hour", "source": "https://aws.amazon.com/ec2/pricing/"},
-            "ebs/gp3": {"price": 0.088, "unit": "GB-month", "source": "https://aws.amazon.com/ebs/pricing/"}}}))
+    eu_west_1_sheet(tmp_path, {
+        "ec2/m6i.large": {"price": 0.107, "unit": "instance-hour", "source": "https://aws.amazon.com/ec2/pricing/"},
+        "ebs/gp3": {"price": 0.088, "unit": "GB-month", "source": "https://aws.amazon.com/ebs/pricing/"}})
     sheets = cost.load_sheets(tmp_path)
 
     def group_line(mappings, linked=True):
@@ -183,18 +187,16 @@ def test_every_ebs_volume_of_the_template_is_priced_per_node_and_unknowns_are_un
     ({"nat-gateway": {"price": "free", "unit": "h", "source": "s"}}, "has price 'free'"),
 ])
 def test_an_untrustworthy_sheet_is_refused_naming_file_and_entry(tmp_path, entries, problem):
-    (tmp_path / "aws-eu-west-1.yaml").write_text(yaml.safe_dump({
-        "region": "eu-west-1", "currency": "USD", "recorded": "2026-11-22", "hoursPerMonth": 730, "entries": entries}))
+    eu_west_1_sheet(tmp_path, entries)
     with pytest.raises(cost.PriceSheetError, match=problem) as caught:
         cost.load_sheets(tmp_path)
     assert "aws-eu-west-1.yaml" in str(caught.value)
 
 
 def test_an_entry_priced_twice_for_a_region_is_refused(tmp_path):
-    body = {"region": "eu-west-1", "currency": "USD", "recorded": "2026-11-22", "hoursPerMonth": 730,
-            "entries": {"kms/key": {"price": 1.0, "unit": "key-month", "source": "https://aws.amazon.com/kms/pricing/"}}}
-    (tmp_path / "aws-eu-west-1.yaml").write_text(yaml.safe_dump(body))
-    (tmp_path / "aws-eu-west-1-more.yaml").write_text(yaml.safe_dump(body))
+    key = {"kms/key": {"price": 1.0, "unit": "key-month", "source": "https://aws.amazon.com/kms/pricing/"}}
+    eu_west_1_sheet(tmp_path, key)
+    eu_west_1_sheet(tmp_path, key, "aws-eu-west-1-more.yaml")
     with pytest.raises(cost.PriceSheetError, match="'kms/key' is already priced in aws-eu-west-1-more.yaml"):
         cost.load_sheets(tmp_path)
 
